@@ -1,0 +1,98 @@
+import type { Db } from '../../db/knex';
+import * as orders from '../../db/repositories/orders';
+import type { Logger } from '../../lib/logger';
+import type { Metrics } from '../../lib/metrics';
+import type { OrderEvent, OrderView } from '../../workflows/orders/contracts';
+
+export interface OrderActivityDeps {
+  db: Db;
+  logger: Logger;
+  metrics: Metrics;
+}
+
+const toRow = (event: OrderEvent): orders.OrderEventRow => ({
+  orderId: event.orderId,
+  seq: event.seq,
+  type: event.type,
+  fromStatus: event.fromStatus,
+  toStatus: event.toStatus,
+  data: event.data,
+  occurredAt: new Date(event.occurredAt),
+});
+
+/**
+ * Activities that keep the Postgres read model in step with the order workflow. Each one is a
+ * single transaction keyed by (order id, seq): running it twice leaves the same rows.
+ */
+export function createOrderActivities({ db, metrics }: OrderActivityDeps) {
+  return {
+    async recordOrderPlaced(input: {
+      order: OrderView;
+      idempotencyKey: string;
+      requestHash: string;
+      workflowId: string;
+      paymentDeadline: string;
+      event: OrderEvent;
+    }): Promise<void> {
+      const { order, event } = input;
+      const created = await db.transaction(async (trx) => {
+        const inserted = await orders.insertOrderIfAbsent(
+          trx,
+          {
+            id: order.orderId,
+            businessId: order.businessId,
+            customerId: order.customerId,
+            idempotencyKey: input.idempotencyKey,
+            requestHash: input.requestHash,
+            workflowId: input.workflowId,
+            status: order.status,
+            currency: order.currency,
+            totalMinor: order.totalMinor,
+            notes: order.notes,
+            pickupName: order.pickupName,
+            paymentDeadline: new Date(input.paymentDeadline),
+            lastEventSeq: event.seq,
+            createdAt: new Date(order.placedAt),
+          },
+          order.items.map((item, index) => ({ ...item, line: index + 1 })),
+          toRow(event),
+        );
+        if (inserted) await orders.notifyOrderChange(trx, { ...eventPayload(event), status: order.status });
+        return inserted;
+      });
+      if (created) {
+        metrics.ordersPlaced.inc({ currency: order.currency });
+        metrics.orderTransitions.inc({ to: event.toStatus });
+      }
+    },
+
+    async recordOrderEvent(input: {
+      event: OrderEvent;
+      paymentId: string | null;
+      refundId: string | null;
+      cancelReason: string | null;
+    }): Promise<void> {
+      const { event } = input;
+      const patch: Parameters<typeof orders.appendOrderEvent>[2] = {};
+      if (input.paymentId) patch.paymentId = input.paymentId;
+      if (input.refundId) patch.refundId = input.refundId;
+      if (input.cancelReason) patch.cancelReason = input.cancelReason;
+      if (event.type === 'payment_approved') patch.paidAt = new Date(event.occurredAt);
+      const appended = await db.transaction(async (trx) => {
+        const done = await orders.appendOrderEvent(trx, toRow(event), patch);
+        if (done) await orders.notifyOrderChange(trx, { ...eventPayload(event), status: event.toStatus });
+        return done;
+      });
+      if (appended && event.fromStatus !== event.toStatus) metrics.orderTransitions.inc({ to: event.toStatus });
+    },
+  };
+}
+
+const eventPayload = (event: OrderEvent) => ({
+  orderId: event.orderId,
+  businessId: event.businessId,
+  seq: event.seq,
+  type: event.type,
+  fromStatus: event.fromStatus,
+  occurredAt: event.occurredAt,
+});

@@ -1,0 +1,112 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import type { Db } from '../../db/knex';
+import { attachCheckout } from '../../db/repositories/orders';
+import type { Logger } from '../../lib/logger';
+import type { Metrics } from '../../lib/metrics';
+import type { OrderLine, PaymentInstructions, PaymentStatus } from '../../workflows/orders/contracts';
+import { isMercadoPagoApiError, type MercadoPagoClient } from './mercadopago-client';
+
+export interface PaymentActivityDeps {
+  db: Db;
+  logger: Logger;
+  metrics: Metrics;
+  mercadopago: MercadoPagoClient;
+  publicBaseUrl: string;
+}
+
+export const PaymentFailure = {
+  ProviderRejected: 'PaymentProviderRejected',
+} as const;
+
+/**
+ * Provider errors: 4xx (other than 408/429) will not get better by retrying, so they become
+ * non-retryable failures with a type; everything else is rethrown for Temporal to retry.
+ */
+export function asActivityFailure(error: unknown): unknown {
+  if (isMercadoPagoApiError(error) && !error.retryable) {
+    return ApplicationFailure.nonRetryable(`MercadoPago refused the request: ${error.message}`, PaymentFailure.ProviderRejected, {
+      status: error.status ?? null,
+      error: error.mpError ?? null,
+    });
+  }
+  return error;
+}
+
+async function provider<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw asActivityFailure(error);
+  }
+}
+
+export function createPaymentActivities({ db, metrics, mercadopago, publicBaseUrl }: PaymentActivityDeps) {
+  return {
+    /** Idempotency key `preference:<order>`: a retry returns the preference the first call made. */
+    async createCheckout(input: {
+      orderId: string;
+      businessId: string;
+      items: OrderLine[];
+      totalMinor: number;
+      currency: string;
+      deadline: string;
+    }): Promise<PaymentInstructions> {
+      const preference = await provider(() =>
+        mercadopago.createPreference(
+          {
+            externalReference: input.orderId,
+            items: input.items.map((item) => ({
+              id: item.productId,
+              title: item.name,
+              quantity: item.quantity,
+              unitPriceCents: item.unitPriceMinor,
+            })),
+            currencyId: input.currency,
+            notificationUrl: `${publicBaseUrl}/v1/webhooks/mercadopago`,
+            expiresAt: new Date(input.deadline),
+          },
+          `preference:${input.orderId}`,
+        ),
+      );
+      await attachCheckout(db, input.orderId, { preferenceId: preference.id, checkoutUrl: preference.initPoint });
+      return {
+        provider: 'mercadopago',
+        amountMinor: input.totalMinor,
+        currency: input.currency,
+        deadline: input.deadline,
+        preferenceId: preference.id,
+        checkoutUrl: preference.initPoint,
+      };
+    },
+
+    /** Reconciliation: the provider's own record of an approved payment for the order, if any. */
+    async findApprovedPayment(input: { orderId: string }) {
+      const payments = await provider(() => mercadopago.searchPaymentsByExternalReference(input.orderId));
+      const approved = payments.find((payment) => payment.status === 'approved');
+      return approved
+        ? {
+            paymentId: approved.id,
+            status: 'approved' as PaymentStatus,
+            amountMinor: approved.amountCents,
+            currency: approved.currencyId ?? '',
+          }
+        : null;
+    },
+
+    /**
+     * Idempotency key `refund:<order>:<payment>`: however often Temporal retries, the money goes
+     * back once. A payment already refunded at the provider counts as done.
+     */
+    async refundPayment(input: { orderId: string; paymentId: string; amountMinor: number; reason: string }) {
+      const payment = await provider(() => mercadopago.getPayment(input.paymentId));
+      if (payment.status === 'refunded' || payment.refundedCents >= input.amountMinor) {
+        return { refundId: payment.refunds[0]?.id ?? `provider:${payment.id}` };
+      }
+      const refund = await provider(() =>
+        mercadopago.refundPayment(input.paymentId, `refund:${input.orderId}:${input.paymentId}`, input.amountMinor),
+      );
+      metrics.payments.inc({ result: 'refunded' });
+      return { refundId: refund.id };
+    },
+  };
+}

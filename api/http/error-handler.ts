@@ -1,0 +1,90 @@
+import type { Next } from 'koa';
+import { AppError } from '../../lib/errors';
+import type { AppContext } from './context';
+
+export interface ErrorBody {
+  error: { code: string; message: string; details?: unknown; requestId?: string };
+}
+
+export function errorBody(code: string, message: string, details?: unknown): ErrorBody {
+  return { error: { code, message, ...(details === undefined ? {} : { details }) } };
+}
+
+interface HttpishError {
+  status?: number;
+  statusCode?: number;
+  type?: string;
+  expose?: boolean;
+  code?: string;
+}
+
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  '57P01',
+  '57P03',
+  '08006',
+  '08001',
+]);
+
+/** Postgres or Temporal down: the client should retry, not report a bug. */
+function isUnavailable(error: unknown): boolean {
+  const e = error as { code?: unknown; name?: string; message?: string; cause?: unknown };
+  if (typeof e?.code === 'string' && UNAVAILABLE_CODES.has(e.code)) return true;
+  // gRPC UNAVAILABLE / DEADLINE_EXCEEDED from the Temporal client.
+  if (e?.name === 'ServiceError' || e?.code === 14 || e?.code === 4) return true;
+  if (e?.name === 'KnexTimeoutError') return true;
+  return e?.cause !== undefined && e.cause !== error && isUnavailable(e.cause);
+}
+
+/** Maps errors that libraries raise (body parser, Postgres) to our shape. */
+function fromLibraryError(error: unknown): AppError | undefined {
+  const e = error as HttpishError;
+  const status = e?.status ?? e?.statusCode;
+  if (e?.type === 'entity.too.large' || status === 413) {
+    return new AppError(413, 'PAYLOAD_TOO_LARGE', 'Request body is too large');
+  }
+  if (e?.type === 'entity.parse.failed') return new AppError(400, 'INVALID_JSON', 'Request body is not valid JSON');
+  if (status === 415) return new AppError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json');
+  if (e?.code === '23505') return new AppError(409, 'CONFLICT', 'The resource already exists');
+  if (e?.code === '22P02') return new AppError(400, 'VALIDATION_FAILED', 'A value has the wrong format');
+  if (isUnavailable(error)) {
+    return new AppError(503, 'SERVICE_UNAVAILABLE', 'A service we depend on is unavailable; try again shortly', undefined, {
+      'Retry-After': '5',
+    });
+  }
+  if (status === 405) return new AppError(405 as 400, 'METHOD_NOT_ALLOWED', 'Method not allowed on this route');
+  return undefined;
+}
+
+/**
+ * First in the chain: everything thrown below becomes one JSON shape. Only AppErrors and known
+ * library errors reach the client in detail; the rest is a generic 500, logged with its stack.
+ */
+export function errorHandler(report: (error: unknown, ctx: AppContext) => void) {
+  return async (ctx: AppContext, next: Next) => {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) {
+        ctx.status = 404;
+        ctx.body = errorBody('ROUTE_NOT_FOUND', `No route for ${ctx.method} ${ctx.path}`);
+      }
+    } catch (error) {
+      const known = error instanceof AppError ? error : fromLibraryError(error);
+      if (known) {
+        ctx.status = known.status;
+        ctx.body = errorBody(known.code, known.message, known.details);
+        for (const [name, value] of Object.entries(known.headers ?? {})) ctx.set(name, value);
+        return;
+      }
+      ctx.state.log?.error({ err: error }, 'unhandled error');
+      report(error, ctx);
+      ctx.status = 500;
+      ctx.body = {
+        error: { code: 'INTERNAL_ERROR', message: 'Something went wrong on our side', requestId: ctx.state.requestId },
+      };
+    }
+  };
+}

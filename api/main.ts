@@ -1,0 +1,71 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createDb, pingDb } from '../db/knex';
+import { loadConfig, type Config } from '../lib/config';
+import { createLogger, type Logger } from '../lib/logger';
+import { createMetrics } from '../lib/metrics';
+import { startMetricsServer } from '../lib/metrics-server';
+import { initSentry, flushSentry } from '../lib/sentry';
+import { onShutdown } from '../lib/shutdown';
+import { connectClient, pingTemporal } from '../lib/temporal';
+import { createApp } from './app';
+
+export interface RunningApi {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** The API's composition root: builds every dependency from the config and listens. */
+export async function startApi(config: Config, logger: Logger): Promise<RunningApi> {
+  if (!config.database.url) throw new Error('DATABASE_URL is required to run the API');
+  if (!config.temporal.address) throw new Error('TEMPORAL_ADDRESS is required to run the API');
+  const db = createDb({ url: config.database.url, poolMax: config.database.poolMax, applicationName: 'cafe-flow-api' });
+  const temporal = await connectClient({ ...config.temporal, address: config.temporal.address });
+  const metrics = createMetrics();
+  const report = initSentry(config, 'cafe-flow-api');
+  const { app, close: closeApp } = createApp({
+    config,
+    db,
+    logger,
+    metrics,
+    temporal,
+    readiness: { postgres: () => pingDb(db), temporal: () => pingTemporal(temporal) },
+    reportError:
+      report &&
+      ((error, ctx) => report(error, { requestId: ctx.state.requestId, route: ctx.path, userId: ctx.state.user?.userId })),
+  });
+  const server = http.createServer(app.callback());
+  // Longer than nginx's upstream keepalive, so the proxy never reuses a socket we just closed.
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve) => server.listen(config.http.port, config.http.host, resolve));
+  const metricsServer = await startMetricsServer(metrics.registry, config.http.metricsPort);
+  const { port } = server.address() as AddressInfo;
+  logger.info({ port, metricsPort: metricsServer.port }, 'api listening');
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    async close() {
+      // Stop accepting, end live streams, let in-flight requests finish, then close pools.
+      const drained = new Promise<void>((resolve) => server.close(() => resolve()));
+      await closeApp();
+      server.closeIdleConnections();
+      await drained;
+      await metricsServer.close();
+      await temporal.connection.close();
+      await db.destroy();
+      await flushSentry();
+    },
+  };
+}
+
+if (require.main === module) {
+  const config = loadConfig();
+  const logger = createLogger({ level: config.log.level, name: 'cafe-flow-api' });
+  startApi(config, logger).then(
+    (api) => onShutdown(logger, () => api.close()),
+    (error) => {
+      logger.fatal({ err: error }, 'api failed to start');
+      process.exit(1);
+    },
+  );
+}

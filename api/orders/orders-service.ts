@@ -1,0 +1,229 @@
+import {
+  WithStartWorkflowOperation,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type Client,
+} from '@temporalio/client';
+import { ApplicationFailure, TypedSearchAttributes } from '@temporalio/common';
+import type { Db } from '../../db/knex';
+import { findBusiness } from '../../db/repositories/businesses';
+import * as orders from '../../db/repositories/orders';
+import { findProducts } from '../../db/repositories/products';
+import { AppError, notFound } from '../../lib/errors';
+import {
+  OrderFailure,
+  acceptUpdate,
+  cancelUpdate,
+  completeUpdate,
+  orderWorkflowId,
+  placeUpdate,
+  readyUpdate,
+  type Actor,
+  type OrderAction,
+  type OrderInput,
+} from '../../workflows/orders/contracts';
+import type { processOrder } from '../../workflows/orders/order-workflow';
+import { BUSINESS_ID_KEY, ORDER_STATUS_KEY } from '../../workflows/orders/search-attributes';
+import { STAFF, requireRole } from '../businesses/access';
+import { decodeCursor, encodeCursor } from './cursor';
+import { fromEvent, fromRow, fromView, normaliseItems, orderIdFor, requestHash } from './order-mapping';
+import type { OrderResponse, PlaceOrderBody } from './schemas';
+
+export interface OrdersSettings {
+  taskQueue: string;
+  paymentTimeoutSeconds: number;
+  acceptTimeoutSeconds: number;
+}
+
+export type OrdersService = ReturnType<typeof createOrdersService>;
+
+const failureType = (error: unknown): string | undefined => {
+  const cause = error instanceof WorkflowUpdateFailedError ? error.cause : error;
+  return cause instanceof ApplicationFailure ? (cause.type ?? undefined) : undefined;
+};
+
+const actionUpdates = { accept: acceptUpdate, ready: readyUpdate, complete: completeUpdate } as const;
+
+export function createOrdersService({ db, temporal, settings }: { db: Db; temporal: Client; settings: OrdersSettings }) {
+  async function priced(businessId: string, body: PlaceOrderBody) {
+    const business = await findBusiness(db, businessId);
+    if (!business) throw notFound('Business');
+    const wanted = normaliseItems(body.items);
+    const products = new Map(
+      (
+        await findProducts(
+          db,
+          businessId,
+          wanted.map((item) => item.productId),
+        )
+      ).map((p) => [p.id, p]),
+    );
+    const items = wanted.map(({ productId, quantity }) => {
+      const product = products.get(productId);
+      if (!product) throw new AppError(422, 'UNKNOWN_PRODUCT', `Product ${productId} is not on this menu`, { productId });
+      if (!product.available)
+        throw new AppError(422, 'PRODUCT_UNAVAILABLE', `${product.name} is not available right now`, { productId });
+      return {
+        productId,
+        name: product.name,
+        unitPriceMinor: product.priceMinor,
+        quantity,
+        lineTotalMinor: product.priceMinor * quantity,
+      };
+    });
+    const totalMinor = items.reduce((sum, item) => sum + item.lineTotalMinor, 0);
+    if (totalMinor <= 0) throw new AppError(422, 'EMPTY_ORDER_TOTAL', 'An order must cost something to be paid');
+    if (totalMinor > 2_000_000_000) throw new AppError(422, 'ORDER_TOO_LARGE', 'The order total is too large');
+    return { business, items, totalMinor };
+  }
+
+  /** A repeat of a placed order: same body answers the order, another body is a conflict. */
+  async function existing(orderId: string, hash: string): Promise<OrderResponse | undefined> {
+    const row = await orders.findOrder(db, orderId);
+    if (!row) return undefined;
+    if (row.requestHash !== hash) {
+      throw new AppError(409, 'IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used for a different order');
+    }
+    return fromRow(row, await orders.findOrderItems(db, orderId));
+  }
+
+  async function loadForActor(orderId: string, userId: string) {
+    const row = await orders.findOrder(db, orderId);
+    if (!row) throw notFound('Order');
+    if (row.customerId === userId) return { row, asCustomer: true };
+    await requireRole(db, row.businessId, userId, STAFF).catch(() => {
+      throw notFound('Order');
+    });
+    return { row, asCustomer: false };
+  }
+
+  return {
+    async place(
+      customerId: string,
+      businessId: string,
+      idempotencyKey: string,
+      body: PlaceOrderBody,
+    ): Promise<{ order: OrderResponse; created: boolean }> {
+      const orderId = orderIdFor(businessId, customerId, idempotencyKey);
+      const hash = requestHash(body);
+      const known = await existing(orderId, hash);
+      if (known) return { order: known, created: false };
+
+      const { business, items, totalMinor } = await priced(businessId, body);
+      const input: OrderInput = {
+        orderId,
+        businessId,
+        customerId,
+        idempotencyKey,
+        requestHash: hash,
+        currency: business.currency,
+        items,
+        totalMinor,
+        notes: body.notes ?? null,
+        pickupName: body.pickupName ?? null,
+        paymentTimeoutSeconds: business.paymentTimeoutSeconds ?? settings.paymentTimeoutSeconds,
+        acceptTimeoutSeconds: settings.acceptTimeoutSeconds,
+      };
+      const workflowId = orderWorkflowId(businessId, orderId);
+      const start = new WithStartWorkflowOperation<typeof processOrder>('processOrder', {
+        workflowId,
+        taskQueue: settings.taskQueue,
+        args: [input],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        // An order id names one order forever: a finished order is never started again.
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        typedSearchAttributes: new TypedSearchAttributes([
+          { key: BUSINESS_ID_KEY, value: businessId },
+          { key: ORDER_STATUS_KEY, value: 'pending_payment' },
+        ]),
+        staticSummary: `${business.name}: ${items.length} item(s), ${totalMinor} ${business.currency} minor units`,
+        staticDetails: items.map((item) => `${item.quantity} x ${item.name} @ ${item.unitPriceMinor}`).join('\n'),
+        memo: { businessId, customerId, totalMinor, currency: business.currency },
+      });
+      try {
+        const result = await temporal.workflow.executeUpdateWithStart(placeUpdate, {
+          args: [{ requestHash: hash }],
+          startWorkflowOperation: start,
+        });
+        return { order: fromView(result.order), created: result.created };
+      } catch (error) {
+        if (error instanceof WorkflowExecutionAlreadyStartedError) {
+          const repeat = await existing(orderId, hash);
+          if (repeat) return { order: repeat, created: false };
+        }
+        const type = failureType(error);
+        if (type === OrderFailure.IdempotencyKeyReused) {
+          throw new AppError(409, 'IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used for a different order');
+        }
+        if (type === OrderFailure.PaymentSetupFailed) {
+          throw new AppError(
+            503,
+            'PAYMENT_PROVIDER_UNAVAILABLE',
+            'The payment provider is not answering; the order was not placed',
+          );
+        }
+        throw error;
+      }
+    },
+
+    async get(userId: string, orderId: string) {
+      const { row } = await loadForActor(orderId, userId);
+      const [items, events] = await Promise.all([orders.findOrderItems(db, orderId), orders.findOrderEvents(db, orderId)]);
+      return { ...fromRow(row, items), events: events.map(fromEvent) };
+    },
+
+    async list(
+      userId: string,
+      filter: { businessId: string; status?: string; from?: string; to?: string; cursor?: string; limit: number },
+    ) {
+      await requireRole(db, filter.businessId, userId, STAFF);
+      const rows = await orders.listOrders(db, {
+        businessId: filter.businessId,
+        status: filter.status,
+        from: filter.from ? new Date(filter.from) : undefined,
+        to: filter.to ? new Date(filter.to) : undefined,
+        after: filter.cursor ? decodeCursor(filter.cursor) : undefined,
+        limit: filter.limit + 1,
+      });
+      const page = rows.slice(0, filter.limit);
+      const items = await Promise.all(page.map((row) => orders.findOrderItems(db, row.id)));
+      const last = page[page.length - 1];
+      return {
+        data: page.map((row, i) => fromRow(row, items[i]!)),
+        nextCursor: rows.length > filter.limit && last ? encodeCursor(last) : null,
+      };
+    },
+
+    async act(userId: string, orderId: string, action: OrderAction, reason?: string): Promise<OrderResponse> {
+      const { row, asCustomer } = await loadForActor(orderId, userId);
+      const actor: Actor = asCustomer ? { kind: 'customer', userId } : { kind: 'staff', userId };
+      if (asCustomer && action !== 'cancel') throw new AppError(403, 'FORBIDDEN', 'Only staff of the café can do this');
+      const handle = temporal.workflow.getHandle(row.workflowId);
+      try {
+        const view =
+          action === 'cancel'
+            ? await handle.executeUpdate(cancelUpdate, {
+                args: [{ actor, reason: reason ?? (asCustomer ? 'customer_request' : 'staff_request') }],
+              })
+            : await handle.executeUpdate(actionUpdates[action], { args: [{ actor }] });
+        return fromView(view);
+      } catch (error) {
+        if (failureType(error) === OrderFailure.InvalidTransition || error instanceof WorkflowNotFoundError || isClosed(error)) {
+          const current = (await orders.findOrder(db, orderId))?.status ?? row.status;
+          throw new AppError(409, 'INVALID_TRANSITION', `Cannot ${action} an order that is ${current}`, {
+            status: current,
+            action,
+          });
+        }
+        throw error;
+      }
+    },
+
+    /** Which business an order belongs to, for the SSE feed's authorisation. */
+    requireStaff: (userId: string, businessId: string) => requireRole(db, businessId, userId, STAFF),
+  };
+}
+
+const isClosed = (error: unknown) =>
+  error instanceof Error && /workflow execution already completed|already completed/i.test(error.message);

@@ -1,0 +1,213 @@
+import { z } from 'zod';
+
+/**
+ * The one place that reads the environment. Everything else receives the parsed `Config`
+ * (or the slice it needs), so a bad variable fails the process at start-up with its name,
+ * not hours later inside a request.
+ */
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((value) => value === 'true' || value === '1' || value === 'yes');
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const csv = z.string().transform((value) =>
+  value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0),
+);
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_FILE: z.string().optional(),
+
+  PORT: port.default(3000),
+  HOST: z.string().default('0.0.0.0'),
+  METRICS_PORT: port.default(9464),
+  WORKER_METRICS_PORT: port.default(9466),
+  TEMPORAL_METRICS_PORT: port.default(9465),
+  PUBLIC_BASE_URL: z.url().default('http://localhost:3000'),
+  TRUST_PROXY: bool.default(false),
+  ALLOWED_ORIGINS: csv.default([]),
+  RATE_LIMIT_PER_MINUTE: positiveInt.default(100),
+  // log2 of scrypt's N; 17 is OWASP's recommendation, tests lower it to keep the suite fast.
+  PASSWORD_HASH_COST: z.coerce.number().int().min(14).max(20).default(17),
+  LOGIN_MAX_FAILURES: positiveInt.default(5),
+  LOGIN_LOCK_SECONDS: positiveInt.default(900),
+  BODY_LIMIT: z.string().default('100kb'),
+
+  DATABASE_URL: z.string().min(1).optional(),
+  DATABASE_POOL_MAX: positiveInt.default(10),
+
+  TEMPORAL_ADDRESS: z.string().min(1).optional(),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('cafe-flow'),
+  TEMPORAL_TLS_CERT_PATH: z.string().optional(),
+  TEMPORAL_TLS_KEY_PATH: z.string().optional(),
+  TEMPORAL_TLS_CA_PATH: z.string().optional(),
+  TEMPORAL_API_KEY: z.string().optional(),
+
+  JWT_SECRET: z.string().min(32, 'JWT_SECRET must be at least 32 characters').optional(),
+  ACCESS_TOKEN_TTL_SECONDS: positiveInt.default(900),
+  REFRESH_TOKEN_TTL_SECONDS: positiveInt.default(30 * 24 * 3600),
+
+  PAYMENT_TIMEOUT_SECONDS: positiveInt.default(15 * 60),
+  ACCEPT_TIMEOUT_SECONDS: positiveInt.default(10 * 60),
+
+  MERCADOPAGO_ACCESS_TOKEN: z.string().min(1).optional(),
+  MERCADOPAGO_WEBHOOK_SECRET: z.string().min(1).optional(),
+  MERCADOPAGO_API_URL: z.url().default('https://api.mercadopago.com'),
+  MERCADOPAGO_WEBHOOK_TOLERANCE_SECONDS: positiveInt.default(300),
+  MERCADOPAGO_TIMEOUT_MS: positiveInt.default(10_000),
+
+  // Binaries of the Temporal CLI and test server; scripts/install-temporal.sh puts them in .tools/.
+  TEMPORAL_CLI_PATH: z.string().optional(),
+  TEMPORAL_TEST_SERVER_PATH: z.string().optional(),
+  TEMPORAL_UI_PORT: port.default(8233),
+  TEMPORAL_DEV_PORT: port.default(7233),
+
+  SENTRY_DSN: z.string().optional(),
+  SENTRY_ENVIRONMENT: z.string().optional(),
+
+  BACKUP_DIR: z.string().default('.data/backups'),
+  BACKUP_TIMEZONE: z.string().default('UTC'),
+  BACKUP_KEEP_DAILY: positiveInt.default(7),
+  BACKUP_KEEP_WEEKLY: positiveInt.default(4),
+  SMOKE_BASE_URL: z.url().optional(),
+  SMOKE_P95_MS: positiveInt.default(500),
+});
+
+export type Env = z.input<typeof envSchema>;
+
+export interface Config {
+  env: 'development' | 'test' | 'production';
+  log: { level: string; file?: string };
+  http: {
+    host: string;
+    port: number;
+    metricsPort: number;
+    publicBaseUrl: string;
+    trustProxy: boolean;
+    allowedOrigins: string[];
+    rateLimitPerMinute: number;
+    bodyLimit: string;
+  };
+  auth: {
+    jwtSecret: string;
+    accessTokenTtlSeconds: number;
+    refreshTokenTtlSeconds: number;
+    loginMaxFailures: number;
+    passwordHashCost: number;
+    loginLockSeconds: number;
+  };
+  database: { url?: string; poolMax: number };
+  temporal: {
+    address?: string;
+    namespace: string;
+    taskQueue: string;
+    tls?: { certPath?: string; keyPath?: string; caPath?: string };
+    apiKey?: string;
+    cliPath?: string;
+    testServerPath?: string;
+    devPort: number;
+    uiPort: number;
+  };
+  orders: { paymentTimeoutSeconds: number; acceptTimeoutSeconds: number };
+  mercadopago: {
+    accessToken?: string;
+    webhookSecret?: string;
+    apiUrl: string;
+    webhookToleranceSeconds: number;
+    timeoutMs: number;
+  };
+  sentry: { dsn?: string; environment: string };
+  worker: { metricsPort: number; temporalMetricsPort: number };
+  backups: { dir: string; timezone: string; keepDaily: number; keepWeekly: number };
+  smoke: { baseUrl?: string; p95Ms: number };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly issues: string[]) {
+    super(`Invalid configuration:\n  - ${issues.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+// Only for development and tests: production must bring its own secret.
+const DEVELOPMENT_JWT_SECRET = 'cafe-flow-development-secret-do-not-use-in-production';
+
+export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
+  const present = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== undefined && value !== ''));
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`));
+  }
+  const env = parsed.data;
+  if (env.NODE_ENV === 'production') {
+    const missing = ['JWT_SECRET', 'DATABASE_URL'].filter((name) => !present[name]);
+    if (missing.length > 0) {
+      throw new ConfigError(missing.map((name) => `${name}: required in production`));
+    }
+  }
+  const tls =
+    env.TEMPORAL_TLS_CERT_PATH || env.TEMPORAL_TLS_CA_PATH
+      ? { certPath: env.TEMPORAL_TLS_CERT_PATH, keyPath: env.TEMPORAL_TLS_KEY_PATH, caPath: env.TEMPORAL_TLS_CA_PATH }
+      : undefined;
+  return {
+    env: env.NODE_ENV,
+    log: { level: env.LOG_LEVEL, file: env.LOG_FILE },
+    http: {
+      host: env.HOST,
+      port: env.PORT,
+      metricsPort: env.METRICS_PORT,
+      publicBaseUrl: env.PUBLIC_BASE_URL.replace(/\/$/, ''),
+      trustProxy: env.TRUST_PROXY,
+      allowedOrigins: env.ALLOWED_ORIGINS,
+      rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
+      bodyLimit: env.BODY_LIMIT,
+    },
+    auth: {
+      jwtSecret: env.JWT_SECRET ?? DEVELOPMENT_JWT_SECRET,
+      accessTokenTtlSeconds: env.ACCESS_TOKEN_TTL_SECONDS,
+      refreshTokenTtlSeconds: env.REFRESH_TOKEN_TTL_SECONDS,
+      loginMaxFailures: env.LOGIN_MAX_FAILURES,
+      passwordHashCost: env.PASSWORD_HASH_COST,
+      loginLockSeconds: env.LOGIN_LOCK_SECONDS,
+    },
+    database: { url: env.DATABASE_URL, poolMax: env.DATABASE_POOL_MAX },
+    temporal: {
+      address: env.TEMPORAL_ADDRESS,
+      namespace: env.TEMPORAL_NAMESPACE,
+      taskQueue: env.TEMPORAL_TASK_QUEUE,
+      tls,
+      apiKey: env.TEMPORAL_API_KEY,
+      cliPath: env.TEMPORAL_CLI_PATH,
+      testServerPath: env.TEMPORAL_TEST_SERVER_PATH,
+      devPort: env.TEMPORAL_DEV_PORT,
+      uiPort: env.TEMPORAL_UI_PORT,
+    },
+    orders: {
+      paymentTimeoutSeconds: env.PAYMENT_TIMEOUT_SECONDS,
+      acceptTimeoutSeconds: env.ACCEPT_TIMEOUT_SECONDS,
+    },
+    mercadopago: {
+      accessToken: env.MERCADOPAGO_ACCESS_TOKEN,
+      webhookSecret: env.MERCADOPAGO_WEBHOOK_SECRET,
+      apiUrl: env.MERCADOPAGO_API_URL.replace(/\/$/, ''),
+      webhookToleranceSeconds: env.MERCADOPAGO_WEBHOOK_TOLERANCE_SECONDS,
+      timeoutMs: env.MERCADOPAGO_TIMEOUT_MS,
+    },
+    sentry: { dsn: env.SENTRY_DSN, environment: env.SENTRY_ENVIRONMENT ?? env.NODE_ENV },
+    worker: { metricsPort: env.WORKER_METRICS_PORT, temporalMetricsPort: env.TEMPORAL_METRICS_PORT },
+    backups: {
+      dir: env.BACKUP_DIR,
+      timezone: env.BACKUP_TIMEZONE,
+      keepDaily: env.BACKUP_KEEP_DAILY,
+      keepWeekly: env.BACKUP_KEEP_WEEKLY,
+    },
+    smoke: { baseUrl: env.SMOKE_BASE_URL, p95Ms: env.SMOKE_P95_MS },
+  };
+}

@@ -1,0 +1,19 @@
+import { setUpTestDatabase, tearDownTestDatabase } from './database';
+import { tearDownTemporal } from './temporal';
+import { setTestDatabaseUrl } from './env';
+
+/**
+ * Mocha root hooks: one fresh database for the run (migrated), and the shared Temporal dev server
+ * (started lazily by the first test that needs it) stopped at the end.
+ */
+export const mochaHooks = {
+  async beforeAll(this: Mocha.Context) {
+    this.timeout(180_000);
+    setTestDatabaseUrl(await setUpTestDatabase(process.env));
+  },
+  async afterAll(this: Mocha.Context) {
+    this.timeout(60_000);
+    await tearDownTemporal();
+    await tearDownTestDatabase();
+  },
+};

@@ -1,0 +1,134 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
+import type { Client } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { createApp } from '../../api/app';
+import { createMercadoPagoClient } from '../../activities/payments/mercadopago-client';
+import { createDb, pingDb, type Db } from '../../db/knex';
+import type { Config } from '../../lib/config';
+import { createLogger, type Logger } from '../../lib/logger';
+import { createMetrics, type Metrics } from '../../lib/metrics';
+import { pingTemporal } from '../../lib/temporal';
+import { startMercadoPagoEmulator, type MercadoPagoEmulator } from '../../scripts/mercadopago-emulator';
+import { createActivities, createWorker } from '../../workers/worker';
+import { testConfig } from './env';
+import { runWorker, temporalDevServer, uniqueTaskQueue, workflowBundle, type RunningWorker } from './temporal';
+
+/** Every log line the stack writes during a test, kept to assert on (and to scan for secrets). */
+export class LogCapture extends Writable {
+  readonly lines: string[] = [];
+  override _write(chunk: Buffer, _encoding: string, callback: () => void) {
+    this.lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+    callback();
+  }
+}
+
+export interface TestStack {
+  config: Config;
+  baseUrl: string;
+  db: Db;
+  client: Client;
+  env: TestWorkflowEnvironment;
+  emulator: MercadoPagoEmulator;
+  metrics: Metrics;
+  logs: LogCapture;
+  logger: Logger;
+  taskQueue: string;
+  worker: RunningWorker;
+  /** Starts a fresh worker (after `worker.stop()`), as a restarted process would. */
+  restartWorker(): Promise<RunningWorker>;
+  stop(): Promise<void>;
+}
+
+export interface StackOptions {
+  name: string;
+  env?: Record<string, string>;
+  /** Wraps the activities, e.g. to inject a transient failure into one. */
+  wrapActivities?: (activities: ReturnType<typeof createActivities>) => ReturnType<typeof createActivities>;
+  withWorker?: boolean;
+}
+
+/**
+ * The app in-process against the run's Postgres, the real Temporal dev server, a worker on a
+ * task queue of its own, and the MercadoPago emulator reached by the real SDK.
+ */
+export async function startStack(options: StackOptions): Promise<TestStack> {
+  const env = await temporalDevServer();
+  const emulator = await startMercadoPagoEmulator({ port: 0 });
+  const taskQueue = uniqueTaskQueue(options.name);
+  const logs = new LogCapture();
+  const server = http.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const config = testConfig({
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    MERCADOPAGO_ACCESS_TOKEN: emulator.accessTokens[0] as string,
+    MERCADOPAGO_WEBHOOK_SECRET: emulator.webhookSecret,
+    MERCADOPAGO_API_URL: emulator.url,
+    PUBLIC_BASE_URL: baseUrl,
+    LOG_LEVEL: 'debug',
+    ...options.env,
+  });
+  const logger = createLogger({ level: config.log.level, name: `test-${options.name}`, destination: logs });
+  const db = createDb({ url: config.database.url as string, poolMax: 5 });
+  const metrics = createMetrics({ defaultMetrics: false });
+  const client = env.client;
+  const { app, close: closeApp } = createApp({
+    config,
+    db,
+    logger,
+    metrics,
+    temporal: client,
+    readiness: { postgres: () => pingDb(db), temporal: () => pingTemporal(client) },
+  });
+  server.on('request', app.callback());
+
+  const mercadopago = createMercadoPagoClient({
+    accessToken: config.mercadopago.accessToken as string,
+    apiUrl: emulator.url,
+    timeoutMs: 5000,
+  });
+  const buildActivities = () => {
+    const activities = createActivities({ db, logger, metrics, mercadopago, publicBaseUrl: baseUrl });
+    return options.wrapActivities ? options.wrapActivities(activities) : activities;
+  };
+  const startOne = async () =>
+    runWorker(
+      await createWorker({
+        connection: env.nativeConnection,
+        namespace: config.temporal.namespace,
+        taskQueue,
+        activities: buildActivities(),
+        workflowBundle: await workflowBundle(),
+      }),
+      taskQueue,
+    );
+
+  const stack: TestStack = {
+    config,
+    baseUrl,
+    db,
+    client,
+    env,
+    emulator,
+    metrics,
+    logs,
+    logger,
+    taskQueue,
+    worker: options.withWorker === false ? (undefined as never) : await startOne(),
+    async restartWorker() {
+      stack.worker = await startOne();
+      return stack.worker;
+    },
+    async stop() {
+      await stack.worker?.stop();
+      await closeApp();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await emulator.stop();
+      await db.destroy();
+    },
+  };
+  return stack;
+}

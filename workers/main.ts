@@ -1,0 +1,86 @@
+import { Runtime, type Worker } from '@temporalio/worker';
+import { createMercadoPagoClient } from '../activities/payments/mercadopago-client';
+import { createDb } from '../db/knex';
+import { loadConfig, type Config } from '../lib/config';
+import { createLogger, type Logger } from '../lib/logger';
+import { createMetrics } from '../lib/metrics';
+import { startMetricsServer } from '../lib/metrics-server';
+import { flushSentry, initSentry } from '../lib/sentry';
+import { onShutdown } from '../lib/shutdown';
+import { connectWorker } from '../lib/temporal';
+import { createActivities, createWorker } from './worker';
+
+export interface RunningWorker {
+  worker: Worker;
+  /** Resolves when the worker has stopped (after shutdown, or on a fatal error). */
+  done: Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The worker's composition root. */
+export async function startWorker(
+  config: Config,
+  logger: Logger,
+  options: { installRuntime?: boolean } = {},
+): Promise<RunningWorker> {
+  if (!config.database.url) throw new Error('DATABASE_URL is required to run the worker');
+  if (!config.temporal.address) throw new Error('TEMPORAL_ADDRESS is required to run the worker');
+  if (!config.mercadopago.accessToken) throw new Error('MERCADOPAGO_ACCESS_TOKEN is required to run the worker');
+  if (options.installRuntime !== false) {
+    // The SDK's own metrics (task slots, schedule-to-start latency...) for Prometheus.
+    Runtime.install({
+      telemetryOptions: { metrics: { prometheus: { bindAddress: `0.0.0.0:${config.worker.temporalMetricsPort}` } } },
+    });
+  }
+  const db = createDb({ url: config.database.url, poolMax: config.database.poolMax, applicationName: 'cafe-flow-worker' });
+  const metrics = createMetrics();
+  const reportError = initSentry(config, 'cafe-flow-worker');
+  const mercadopago = createMercadoPagoClient({
+    accessToken: config.mercadopago.accessToken,
+    apiUrl: config.mercadopago.apiUrl,
+    timeoutMs: config.mercadopago.timeoutMs,
+  });
+  const connection = await connectWorker({ ...config.temporal, address: config.temporal.address });
+  const worker = await createWorker({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    activities: createActivities({ db, logger, metrics, mercadopago, publicBaseUrl: config.http.publicBaseUrl, reportError }),
+  });
+  const metricsServer = await startMetricsServer(metrics.registry, config.worker.metricsPort);
+  logger.info({ taskQueue: config.temporal.taskQueue, metricsPort: metricsServer.port }, 'worker running');
+
+  const done = worker.run().finally(async () => {
+    await metricsServer.close();
+    await connection.close();
+    await db.destroy();
+    await flushSentry();
+  });
+  return {
+    worker,
+    done,
+    async close() {
+      // Stops polling and waits for in-flight activities (up to shutdownGraceTime).
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await done;
+    },
+  };
+}
+
+if (require.main === module) {
+  const config = loadConfig();
+  const logger = createLogger({ level: config.log.level, name: 'cafe-flow-worker' });
+  startWorker(config, logger).then(
+    (running) => {
+      onShutdown(logger, () => running.close());
+      running.done.catch((error) => {
+        logger.fatal({ err: error }, 'worker stopped');
+        process.exit(1);
+      });
+    },
+    (error) => {
+      logger.fatal({ err: error }, 'worker failed to start');
+      process.exit(1);
+    },
+  );
+}

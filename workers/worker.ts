@@ -1,0 +1,55 @@
+import path from 'node:path';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import type { Db } from '../db/knex';
+import type { Logger } from '../lib/logger';
+import type { Metrics } from '../lib/metrics';
+import { createOrderActivities } from '../activities/orders';
+import { createPaymentActivities, type PaymentActivityDeps } from '../activities/payments';
+import { instrumentActivities } from '../activities/instrument';
+
+export const workflowsPath = path.join(__dirname, '..', 'workflows');
+
+export interface ActivityDeps {
+  db: Db;
+  logger: Logger;
+  metrics: Metrics;
+  mercadopago: PaymentActivityDeps['mercadopago'];
+  publicBaseUrl: string;
+  reportError?: (error: unknown, context: Record<string, unknown>) => void;
+}
+
+/** The dependency graph of every activity the worker runs. */
+export function createActivities(deps: ActivityDeps) {
+  return instrumentActivities(
+    {
+      ...createOrderActivities(deps),
+      ...createPaymentActivities(deps),
+    },
+    deps,
+  );
+}
+
+export interface WorkerSetup {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  activities: ReturnType<typeof createActivities>;
+  /** A prebuilt bundle (production image, tests); without it the worker bundles workflows/ at start. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+  maxConcurrentActivityTaskExecutions?: number;
+  maxConcurrentWorkflowTaskExecutions?: number;
+}
+
+export function createWorker(setup: WorkerSetup): Promise<Worker> {
+  return Worker.create({
+    connection: setup.connection,
+    namespace: setup.namespace,
+    taskQueue: setup.taskQueue,
+    activities: setup.activities,
+    ...(setup.workflowBundle ? { workflowBundle: setup.workflowBundle } : { workflowsPath: require.resolve(workflowsPath) }),
+    maxConcurrentActivityTaskExecutions: setup.maxConcurrentActivityTaskExecutions ?? 50,
+    maxConcurrentWorkflowTaskExecutions: setup.maxConcurrentWorkflowTaskExecutions ?? 50,
+    // Give in-flight activities time to finish their transaction on SIGTERM before the worker stops.
+    shutdownGraceTime: '20 seconds',
+  });
+}

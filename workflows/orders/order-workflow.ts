@@ -1,0 +1,295 @@
+import {
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  log,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { createOrderActivities } from '../../activities/orders';
+import type { createPaymentActivities } from '../../activities/payments';
+import {
+  OrderFailure,
+  acceptUpdate,
+  cancelUpdate,
+  completeUpdate,
+  detailsQuery,
+  paymentUpdateSignal,
+  placeUpdate,
+  readyUpdate,
+  statusQuery,
+  STAFF_TRANSITIONS,
+  type Actor,
+  type OrderInput,
+  type OrderView,
+  type PaymentUpdate,
+} from './contracts';
+import { ORDER_STATUS_KEY } from './search-attributes';
+import { decidePayment, initialState, isTerminal, refusal, transition, view, type OrderState } from './state';
+
+const records = proxyActivities<ReturnType<typeof createOrderActivities>>({
+  // A single Postgres transaction; retried until the database is back, so no event is skipped.
+  startToCloseTimeout: '15 seconds',
+  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+});
+
+const checkout = proxyActivities<ReturnType<typeof createPaymentActivities>>({
+  // The customer is waiting on the HTTP response: a few quick attempts, then the order fails clearly.
+  startToCloseTimeout: '15 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 seconds', maximumAttempts: 4 },
+});
+
+const money = proxyActivities<ReturnType<typeof createPaymentActivities>>({
+  // Refunds and reconciliation must eventually happen: retry without limit, backing off to 5 min.
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes' },
+});
+
+const now = () => Date.now();
+
+/** One order, from placement to a terminal state. */
+export async function processOrder(input: OrderInput, carried?: OrderState): Promise<OrderView> {
+  const state = carried ?? initialState(input, now());
+  registerHandlers(state);
+  if (!carried) await setup(state);
+  while (!isTerminal(state.status) || state.outbox.length > 0 || state.refunds.length > 0) {
+    await flushEvents(state);
+    await settleRefunds(state);
+    if (isTerminal(state.status) && state.outbox.length === 0 && state.refunds.length === 0) break;
+    await waitForNextStep(state);
+    if (workflowInfo().continueAsNewSuggested) {
+      await condition(allHandlersFinished);
+      await flushEvents(state);
+      await continueAsNew<typeof processOrder>(input, state);
+    }
+  }
+  await condition(allHandlersFinished);
+  return view(state);
+}
+
+function registerHandlers(state: OrderState): void {
+  setHandler(statusQuery, () => state.status);
+  setHandler(detailsQuery, () => view(state));
+  setHandler(paymentUpdateSignal, (update) => onPayment(state, update));
+
+  setHandler(
+    placeUpdate,
+    async () => {
+      await condition(() => state.setupDone);
+      if (state.setupError) throw ApplicationFailure.nonRetryable(state.setupError, OrderFailure.PaymentSetupFailed);
+      return { order: view(state), created: markAnswered(state) };
+    },
+    {
+      // A different body under the same Idempotency-Key is refused before it touches history.
+      validator: ({ requestHash }) => {
+        if (requestHash !== state.input.requestHash) {
+          throw ApplicationFailure.nonRetryable(
+            'Idempotency-Key reused with a different order',
+            OrderFailure.IdempotencyKeyReused,
+          );
+        }
+      },
+    },
+  );
+
+  for (const [definition, action] of [
+    [acceptUpdate, 'accept'],
+    [readyUpdate, 'ready'],
+    [completeUpdate, 'complete'],
+  ] as const) {
+    setHandler(
+      definition,
+      async ({ actor }) => {
+        const event = transition(state, STAFF_TRANSITIONS[action].to, action, { actor }, now());
+        return recorded(state, event.seq);
+      },
+      { validator: ({ actor }) => refuseIfNeeded(state, action, actor) },
+    );
+  }
+
+  setHandler(cancelUpdate, async ({ actor, reason }) => recorded(state, cancel(state, reason, actor).seq), {
+    validator: ({ actor, reason }) => {
+      refuseIfNeeded(state, 'cancel', actor);
+      if (!reason || reason.length > 500)
+        throw ApplicationFailure.nonRetryable('A reason of 1-500 characters is required', OrderFailure.NotAllowed);
+    },
+  });
+}
+
+// 201 for the request that created the order, 200 for every repeat of it.
+function markAnswered(state: OrderState): boolean {
+  const first = !state.placementAnswered;
+  state.placementAnswered = true;
+  return first;
+}
+
+function refuseIfNeeded(state: OrderState, action: 'accept' | 'ready' | 'complete' | 'cancel', actor: Actor): void {
+  const why = refusal(state, action, actor);
+  if (why) {
+    throw ApplicationFailure.nonRetryable(why, OrderFailure.InvalidTransition, { status: state.status, action });
+  }
+}
+
+/** Handlers answer once their event is in Postgres, so a GET right after sees the change. */
+async function recorded(state: OrderState, seq: number): Promise<OrderView> {
+  await condition(() => state.recordedSeq >= seq);
+  return view(state);
+}
+
+async function setup(state: OrderState): Promise<void> {
+  const event = transition(state, 'pending_payment', 'placed', {}, now());
+  indexStatus(state);
+  await records.recordOrderPlaced({
+    order: view(state),
+    idempotencyKey: state.input.idempotencyKey,
+    requestHash: state.input.requestHash,
+    workflowId: workflowInfo().workflowId,
+    paymentDeadline: state.paymentDeadline,
+    event,
+  });
+  state.outbox.shift();
+  state.recordedSeq = event.seq;
+  try {
+    state.payment = await checkout.createCheckout({
+      orderId: state.input.orderId,
+      businessId: state.input.businessId,
+      items: state.input.items,
+      totalMinor: state.input.totalMinor,
+      currency: state.input.currency,
+      deadline: state.paymentDeadline,
+    });
+  } catch (error) {
+    log.error('checkout could not be created; cancelling the order', { orderId: state.input.orderId, error: String(error) });
+    state.setupError = 'The payment provider could not set up the checkout; the order was cancelled';
+    cancel(state, 'payment_setup_failed', { kind: 'system' });
+  }
+  state.setupDone = true;
+}
+
+function cancel(state: OrderState, reason: string, actor: Actor) {
+  const event = transition(state, 'cancelled', 'cancelled', { reason, actor }, now());
+  state.cancelReason = reason;
+  if (state.paymentId) {
+    state.refunds.push({
+      paymentId: state.paymentId,
+      amountMinor: state.input.totalMinor,
+      reason: 'order_cancelled',
+      settlesOrder: true,
+    });
+  }
+  return event;
+}
+
+function onPayment(state: OrderState, update: PaymentUpdate): void {
+  const decision = decidePayment(state, update);
+  state.seenPayments[update.paymentId] = update.status;
+  const data = { paymentId: update.paymentId, paymentStatus: update.status, statusDetail: update.statusDetail ?? null };
+  switch (decision.kind) {
+    case 'paid':
+      state.paymentId = update.paymentId;
+      state.paidAt = new Date(now()).toISOString();
+      state.acceptDeadline = new Date(now() + state.input.acceptTimeoutSeconds * 1000).toISOString();
+      transition(state, 'paid', 'payment_approved', data, now());
+      return;
+    case 'rejected':
+      transition(state, state.status, 'payment_rejected', data, now());
+      return;
+    case 'refund':
+      state.refunds.push({
+        paymentId: update.paymentId,
+        amountMinor: update.amountMinor,
+        reason: decision.why,
+        settlesOrder: false,
+      });
+      transition(state, state.status, 'payment_to_refund', { ...data, reason: decision.why }, now());
+      return;
+    case 'reversed':
+      transition(state, 'refunded', `payment_${decision.why}`, data, now());
+      return;
+    case 'ignore':
+      log.info('payment notification needs no action', { orderId: state.input.orderId, why: decision.why });
+  }
+}
+
+/** Writes queued events one at a time, in order, so the read model never skips or repeats a step. */
+async function flushEvents(state: OrderState): Promise<void> {
+  while (state.outbox.length > 0) {
+    const event = state.outbox[0]!;
+    await records.recordOrderEvent({
+      event,
+      paymentId: state.paymentId,
+      refundId: state.refundId,
+      cancelReason: state.cancelReason,
+    });
+    state.outbox.shift();
+    state.recordedSeq = event.seq;
+  }
+  indexStatus(state);
+}
+
+/** Keeps the OrderStatus search attribute in step, one upsert per status change. */
+function indexStatus(state: OrderState): void {
+  if (state.indexedStatus === state.status) return;
+  upsertSearchAttributes([{ key: ORDER_STATUS_KEY, value: state.status }]);
+  state.indexedStatus = state.status;
+}
+
+/** Compensation: every payment that must not be kept is refunded, oldest first. */
+async function settleRefunds(state: OrderState): Promise<void> {
+  while (state.refunds.length > 0) {
+    const job = state.refunds[0]!;
+    const refund = await money.refundPayment({
+      orderId: state.input.orderId,
+      paymentId: job.paymentId,
+      amountMinor: job.amountMinor,
+      reason: job.reason,
+    });
+    state.refunds.shift();
+    if (job.settlesOrder) {
+      state.refundId = refund.refundId;
+      transition(
+        state,
+        'refunded',
+        'refunded',
+        { paymentId: job.paymentId, refundId: refund.refundId, reason: job.reason },
+        now(),
+      );
+    } else {
+      transition(
+        state,
+        state.status,
+        'payment_refunded',
+        { paymentId: job.paymentId, refundId: refund.refundId, reason: job.reason },
+        now(),
+      );
+    }
+    await flushEvents(state);
+  }
+}
+
+/** Sleeps until something happens, or until the deadline of the current status passes. */
+async function waitForNextStep(state: OrderState): Promise<void> {
+  const status = state.status;
+  const wake = () => state.status !== status || state.outbox.length > 0 || state.refunds.length > 0;
+  const deadline = status === 'pending_payment' ? state.paymentDeadline : status === 'paid' ? state.acceptDeadline : null;
+  if (!deadline) return condition(wake);
+  const woke = await condition(wake, Math.max(0, Date.parse(deadline) - now()));
+  if (woke) return;
+  if (status === 'pending_payment') await expireUnlessPaid(state);
+  else cancel(state, 'not_accepted_in_time', { kind: 'system' });
+}
+
+/**
+ * Before expiring, ask the provider itself: a payment approved while webhooks were not arriving
+ * still makes the order paid.
+ */
+async function expireUnlessPaid(state: OrderState): Promise<void> {
+  const found = await money.findApprovedPayment({ orderId: state.input.orderId });
+  if (found) onPayment(state, { ...found, statusDetail: 'reconciled' });
+  if (state.status === 'pending_payment') {
+    transition(state, 'expired', 'expired', { reason: 'payment_deadline_passed' }, now());
+  }
+}

@@ -1,0 +1,160 @@
+import type { Actor, OrderEvent, OrderInput, OrderStatus, OrderView, PaymentInstructions, PaymentUpdate } from './contracts';
+import { CUSTOMER_CANCELLABLE, STAFF_CANCELLABLE, STAFF_TRANSITIONS, TERMINAL_STATUSES } from './contracts';
+
+/**
+ * The order's state and its pure transition rules. No Temporal API here: the workflow calls these
+ * and does the waiting, recording and compensating, so the rules can be unit-tested on their own.
+ */
+export interface RefundJob {
+  paymentId: string;
+  amountMinor: number;
+  reason: string;
+  /** True when refunding the order's own payment moves the order to `refunded`. */
+  settlesOrder: boolean;
+}
+
+export interface OrderState {
+  input: OrderInput;
+  placedAt: string;
+  paymentDeadline: string;
+  status: OrderStatus;
+  seq: number;
+  recordedSeq: number;
+  outbox: OrderEvent[];
+  refunds: RefundJob[];
+  payment: PaymentInstructions;
+  paymentId: string | null;
+  paidAt: string | null;
+  refundId: string | null;
+  cancelReason: string | null;
+  acceptDeadline: string | null;
+  /** Provider payment ids already acted on, so duplicate notifications change nothing. */
+  seenPayments: Record<string, string>;
+  setupDone: boolean;
+  setupError: string | null;
+  placementAnswered: boolean;
+  indexedStatus: OrderStatus | null;
+}
+
+export function initialState(input: OrderInput, now: number): OrderState {
+  const paymentDeadline = new Date(now + input.paymentTimeoutSeconds * 1000).toISOString();
+  return {
+    input,
+    placedAt: new Date(now).toISOString(),
+    paymentDeadline,
+    status: 'pending_payment',
+    seq: 0,
+    recordedSeq: 0,
+    outbox: [],
+    refunds: [],
+    payment: {
+      provider: 'mercadopago',
+      amountMinor: input.totalMinor,
+      currency: input.currency,
+      deadline: paymentDeadline,
+      preferenceId: null,
+      checkoutUrl: null,
+    },
+    paymentId: null,
+    paidAt: null,
+    refundId: null,
+    cancelReason: null,
+    acceptDeadline: null,
+    seenPayments: {},
+    setupDone: false,
+    setupError: null,
+    placementAnswered: false,
+    indexedStatus: null,
+  };
+}
+
+export const isTerminal = (status: OrderStatus) => TERMINAL_STATUSES.includes(status);
+
+/** Moves the order (or records a same-status event) and queues the event for the read model. */
+export function transition(
+  state: OrderState,
+  to: OrderStatus,
+  type: string,
+  data: Record<string, unknown>,
+  now: number,
+): OrderEvent {
+  state.seq += 1;
+  const event: OrderEvent = {
+    orderId: state.input.orderId,
+    businessId: state.input.businessId,
+    seq: state.seq,
+    type,
+    fromStatus: state.seq === 1 ? null : state.status,
+    toStatus: to,
+    data,
+    occurredAt: new Date(now).toISOString(),
+  };
+  state.status = to;
+  state.outbox.push(event);
+  return event;
+}
+
+/** Why an action may not happen now, or undefined when it may. Used by update validators. */
+export function refusal(state: OrderState, action: 'accept' | 'ready' | 'complete' | 'cancel', actor: Actor): string | undefined {
+  if (!state.setupDone) return 'the order is still being placed';
+  if (action === 'cancel') {
+    const allowed = actor.kind === 'customer' ? CUSTOMER_CANCELLABLE : STAFF_CANCELLABLE;
+    return allowed.includes(state.status) ? undefined : `an order that is ${state.status} cannot be cancelled`;
+  }
+  if (actor.kind === 'customer') return 'only staff can do this';
+  const rule = STAFF_TRANSITIONS[action];
+  return state.status === rule.from ? undefined : `${action} needs an order that is ${rule.from}, this one is ${state.status}`;
+}
+
+export type PaymentDecision =
+  | { kind: 'ignore'; why: string }
+  | { kind: 'paid' }
+  | { kind: 'rejected' }
+  | { kind: 'refund'; why: string }
+  | { kind: 'reversed'; why: string };
+
+/**
+ * What a payment notification means for the order. Notifications can repeat and arrive out of
+ * order; the provider's own status (fetched, never taken from the webhook body) decides.
+ */
+export function decidePayment(state: OrderState, update: PaymentUpdate): PaymentDecision {
+  const ours = state.paymentId === update.paymentId;
+  const previous = state.seenPayments[update.paymentId];
+  if (update.status === 'refunded' || update.status === 'charged_back') {
+    if (ours && state.status !== 'refunded') return { kind: 'reversed', why: update.status };
+    return { kind: 'ignore', why: 'reversal of a payment that does not settle this order' };
+  }
+  if (update.status === 'approved') {
+    if (previous === 'approved') return { kind: 'ignore', why: 'duplicate approval' };
+    const matches = update.amountMinor === state.input.totalMinor && update.currency === state.input.currency;
+    if (state.status === 'pending_payment' && matches) return { kind: 'paid' };
+    if (!matches) return { kind: 'refund', why: 'amount_mismatch' };
+    return { kind: 'refund', why: state.paymentId ? 'duplicate_payment' : `paid_while_${state.status}` };
+  }
+  if (update.status === 'rejected' || update.status === 'cancelled') {
+    if (previous || state.status !== 'pending_payment') return { kind: 'ignore', why: 'stale rejection' };
+    return { kind: 'rejected' };
+  }
+  return { kind: 'ignore', why: `status ${update.status} needs no action` };
+}
+
+export function view(state: OrderState): OrderView {
+  const { input } = state;
+  return {
+    orderId: input.orderId,
+    businessId: input.businessId,
+    customerId: input.customerId,
+    status: state.status,
+    currency: input.currency,
+    items: input.items,
+    totalMinor: input.totalMinor,
+    notes: input.notes,
+    pickupName: input.pickupName,
+    placedAt: state.placedAt,
+    payment: state.payment,
+    paymentId: state.paymentId,
+    refundId: state.refundId,
+    cancelReason: state.cancelReason,
+    seq: state.seq,
+  };
+}
