@@ -22,6 +22,8 @@ import { OrderFeed } from './orders/order-feed';
 import { createOrdersService } from './orders/orders-service';
 import { registerOrderRoutes } from './orders/routes';
 import { createProductsService } from './products/products-service';
+import { registerWebhookRoutes } from './webhooks/routes';
+import { createWebhooksService } from './webhooks/webhooks-service';
 import { registerProductRoutes } from './products/routes';
 
 export interface AppDeps {
@@ -56,6 +58,18 @@ export function createApp(deps: AppDeps) {
     settings: { taskQueue: config.temporal.taskQueue, ...config.orders },
   });
   registerOrderRoutes(routes, orders, orderFeed);
+  const webhooks = createWebhooksService({
+    db,
+    temporal: deps.temporal,
+    logger,
+    metrics,
+    settings: {
+      secret: config.mercadopago.webhookSecret,
+      toleranceSeconds: config.mercadopago.webhookToleranceSeconds,
+      taskQueue: config.temporal.taskQueue,
+    },
+  });
+  registerWebhookRoutes(routes, webhooks);
 
   const docs = docsRouter(() => routes.document(config.http.publicBaseUrl));
   const origins = new Set(config.http.allowedOrigins);

@@ -7,7 +7,7 @@ import { createMetrics } from '../lib/metrics';
 import { startMetricsServer } from '../lib/metrics-server';
 import { flushSentry, initSentry } from '../lib/sentry';
 import { onShutdown } from '../lib/shutdown';
-import { connectWorker } from '../lib/temporal';
+import { connectClient, connectWorker } from '../lib/temporal';
 import { createActivities, createWorker } from './worker';
 
 export interface RunningWorker {
@@ -41,11 +41,20 @@ export async function startWorker(
     timeoutMs: config.mercadopago.timeoutMs,
   });
   const connection = await connectWorker({ ...config.temporal, address: config.temporal.address });
+  const temporal = await connectClient({ ...config.temporal, address: config.temporal.address });
   const worker = await createWorker({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    activities: createActivities({ db, logger, metrics, mercadopago, publicBaseUrl: config.http.publicBaseUrl, reportError }),
+    activities: createActivities({
+      db,
+      logger,
+      metrics,
+      mercadopago,
+      temporal,
+      publicBaseUrl: config.http.publicBaseUrl,
+      reportError,
+    }),
   });
   const metricsServer = await startMetricsServer(metrics.registry, config.worker.metricsPort);
   logger.info({ taskQueue: config.temporal.taskQueue, metricsPort: metricsServer.port }, 'worker running');
@@ -53,6 +62,7 @@ export async function startWorker(
   const done = worker.run().finally(async () => {
     await metricsServer.close();
     await connection.close();
+    await temporal.connection.close();
     await db.destroy();
     await flushSentry();
   });

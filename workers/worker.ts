@@ -6,6 +6,8 @@ import type { Metrics } from '../lib/metrics';
 import { createOrderActivities } from '../activities/orders';
 import { createPaymentActivities, type PaymentActivityDeps } from '../activities/payments';
 import { instrumentActivities } from '../activities/instrument';
+import { createNotificationActivities } from '../activities/payments/notification-activities';
+import type { Client } from '@temporalio/client';
 
 export const workflowsPath = path.join(__dirname, '..', 'workflows');
 
@@ -15,6 +17,8 @@ export interface ActivityDeps {
   metrics: Metrics;
   mercadopago: PaymentActivityDeps['mercadopago'];
   publicBaseUrl: string;
+  /** For activities that signal workflows (payment notifications). */
+  temporal: Client;
   reportError?: (error: unknown, context: Record<string, unknown>) => void;
 }
 
@@ -24,6 +28,7 @@ export function createActivities(deps: ActivityDeps) {
     {
       ...createOrderActivities(deps),
       ...createPaymentActivities(deps),
+      ...createNotificationActivities(deps),
     },
     deps,
   );

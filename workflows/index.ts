@@ -1,2 +1,3 @@
 // Every workflow the worker registers. Imported only by the worker's bundler, never by the API.
 export { processOrder } from './orders/order-workflow';
+export { processPaymentNotification } from './payments/notification-workflow';

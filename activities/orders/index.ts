@@ -68,6 +68,9 @@ export function createOrderActivities({ db, metrics }: OrderActivityDeps) {
 
     async recordOrderEvent(input: {
       event: OrderEvent;
+      totalMinor: number;
+      currency: string;
+      placedAt: string;
       paymentId: string | null;
       refundId: string | null;
       cancelReason: string | null;
@@ -83,7 +86,7 @@ export function createOrderActivities({ db, metrics }: OrderActivityDeps) {
         if (done) await orders.notifyOrderChange(trx, { ...eventPayload(event), status: event.toStatus });
         return done;
       });
-      if (appended && event.fromStatus !== event.toStatus) metrics.orderTransitions.inc({ to: event.toStatus });
+      if (appended) countEvent(metrics, event, input.totalMinor, input.currency, input.placedAt);
     },
   };
 }
@@ -96,3 +99,22 @@ const eventPayload = (event: OrderEvent) => ({
   fromStatus: event.fromStatus,
   occurredAt: event.occurredAt,
 });
+
+const PAYMENT_RESULTS: Record<string, string> = {
+  payment_approved: 'approved',
+  payment_rejected: 'rejected',
+  refunded: 'refunded',
+  payment_refunded: 'refunded',
+  payment_charged_back: 'chargeback',
+};
+
+/** Counted only when the event is first stored, so activity retries never double-count. */
+function countEvent(metrics: Metrics, event: OrderEvent, totalMinor: number, currency: string, placedAt: string): void {
+  if (event.fromStatus !== event.toStatus) metrics.orderTransitions.inc({ to: event.toStatus });
+  const result = PAYMENT_RESULTS[event.type];
+  if (result) metrics.payments.inc({ result });
+  if (event.type === 'payment_approved') {
+    metrics.orderValue.inc({ currency }, totalMinor);
+    metrics.paymentConfirmation.observe((Date.parse(event.occurredAt) - Date.parse(placedAt)) / 1000);
+  }
+}

@@ -1,10 +1,10 @@
-import { ApplicationFailure } from '@temporalio/activity';
 import type { Db } from '../../db/knex';
 import { attachCheckout } from '../../db/repositories/orders';
 import type { Logger } from '../../lib/logger';
 import type { Metrics } from '../../lib/metrics';
 import type { OrderLine, PaymentInstructions, PaymentStatus } from '../../workflows/orders/contracts';
-import { isMercadoPagoApiError, type MercadoPagoClient } from './mercadopago-client';
+import { asActivityFailure } from './failures';
+import type { MercadoPagoClient } from './mercadopago-client';
 
 export interface PaymentActivityDeps {
   db: Db;
@@ -14,23 +14,7 @@ export interface PaymentActivityDeps {
   publicBaseUrl: string;
 }
 
-export const PaymentFailure = {
-  ProviderRejected: 'PaymentProviderRejected',
-} as const;
-
-/**
- * Provider errors: 4xx (other than 408/429) will not get better by retrying, so they become
- * non-retryable failures with a type; everything else is rethrown for Temporal to retry.
- */
-export function asActivityFailure(error: unknown): unknown {
-  if (isMercadoPagoApiError(error) && !error.retryable) {
-    return ApplicationFailure.nonRetryable(`MercadoPago refused the request: ${error.message}`, PaymentFailure.ProviderRejected, {
-      status: error.status ?? null,
-      error: error.mpError ?? null,
-    });
-  }
-  return error;
-}
+export { PaymentFailure, asActivityFailure } from './failures';
 
 async function provider<T>(call: () => Promise<T>): Promise<T> {
   try {
@@ -40,7 +24,7 @@ async function provider<T>(call: () => Promise<T>): Promise<T> {
   }
 }
 
-export function createPaymentActivities({ db, metrics, mercadopago, publicBaseUrl }: PaymentActivityDeps) {
+export function createPaymentActivities({ db, mercadopago, publicBaseUrl }: PaymentActivityDeps) {
   return {
     /** Idempotency key `preference:<order>`: a retry returns the preference the first call made. */
     async createCheckout(input: {
@@ -105,7 +89,6 @@ export function createPaymentActivities({ db, metrics, mercadopago, publicBaseUr
       const refund = await provider(() =>
         mercadopago.refundPayment(input.paymentId, `refund:${input.orderId}:${input.paymentId}`, input.amountMinor),
       );
-      metrics.payments.inc({ result: 'refunded' });
       return { refundId: refund.id };
     },
   };

@@ -1,6 +1,10 @@
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { setUpTestDatabase, tearDownTestDatabase } from './database';
 import { tearDownTemporal } from './temporal';
 import { setTestDatabaseUrl } from './env';
+
+// The SDK's own worker logs (state changes, Nexus notices) would drown the test report.
+Runtime.install({ logger: new DefaultLogger('WARN') });
 
 /**
  * Mocha root hooks: one fresh database for the run (migrated), and the shared Temporal dev server

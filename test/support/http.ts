@@ -1,3 +1,5 @@
+import { randomInt } from 'node:crypto';
+
 /** A thin fetch wrapper for tests: JSON in, status + JSON + headers out. */
 export interface HttpResult<T = any> {
   status: number;
@@ -12,9 +14,13 @@ export interface RequestOptions {
   rawBody?: string;
 }
 
-export function httpClient(baseUrl: string) {
+/**
+ * `defaultHeaders` go on every request, e.g. an `X-Forwarded-For` of the test's own so per-IP
+ * limits (login throttling, rate limit) of one test do not spill into the next.
+ */
+export function httpClient(baseUrl: string, defaultHeaders: Record<string, string> = {}) {
   async function request<T = any>(method: string, path: string, options: RequestOptions = {}): Promise<HttpResult<T>> {
-    const headers: Record<string, string> = { ...options.headers };
+    const headers: Record<string, string> = { ...defaultHeaders, ...options.headers };
     if (options.token) headers.authorization = `Bearer ${options.token}`;
     let body: string | undefined = options.rawBody;
     if (options.body !== undefined) {
@@ -41,3 +47,9 @@ export function httpClient(baseUrl: string) {
 }
 
 export type HttpClient = ReturnType<typeof httpClient>;
+
+/** A client address of its own (10.x.y.z), sent as X-Forwarded-For to a stack started with TRUST_PROXY=true. */
+export function uniqueClientIp(): string {
+  const octet = () => randomInt(1, 255);
+  return `10.${octet()}.${octet()}.${octet()}`;
+}

@@ -90,7 +90,7 @@ export async function startStack(options: StackOptions): Promise<TestStack> {
     timeoutMs: 5000,
   });
   const buildActivities = () => {
-    const activities = createActivities({ db, logger, metrics, mercadopago, publicBaseUrl: baseUrl });
+    const activities = createActivities({ db, logger, metrics, mercadopago, temporal: client, publicBaseUrl: baseUrl });
     return options.wrapActivities ? options.wrapActivities(activities) : activities;
   };
   const startOne = async () =>

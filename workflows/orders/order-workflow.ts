@@ -55,19 +55,29 @@ export async function processOrder(input: OrderInput, carried?: OrderState): Pro
   const state = carried ?? initialState(input, now());
   registerHandlers(state);
   if (!carried) await setup(state);
-  while (!isTerminal(state.status) || state.outbox.length > 0 || state.refunds.length > 0) {
+  for (;;) {
+    await runUntilSettled(state);
+    // A signal can land while the workflow is finishing; it re-runs the task, so look again.
+    await condition(allHandlersFinished);
+    if (state.outbox.length === 0 && state.refunds.length === 0) break;
+  }
+  return view(state);
+}
+
+const settled = (state: OrderState) => isTerminal(state.status) && state.outbox.length === 0 && state.refunds.length === 0;
+
+async function runUntilSettled(state: OrderState): Promise<void> {
+  for (;;) {
     await flushEvents(state);
     await settleRefunds(state);
-    if (isTerminal(state.status) && state.outbox.length === 0 && state.refunds.length === 0) break;
+    if (settled(state)) return;
     await waitForNextStep(state);
     if (workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
       await flushEvents(state);
-      await continueAsNew<typeof processOrder>(input, state);
+      await continueAsNew<typeof processOrder>(state.input, state);
     }
   }
-  await condition(allHandlersFinished);
-  return view(state);
 }
 
 function registerHandlers(state: OrderState): void {
@@ -220,6 +230,9 @@ async function flushEvents(state: OrderState): Promise<void> {
     const event = state.outbox[0]!;
     await records.recordOrderEvent({
       event,
+      totalMinor: state.input.totalMinor,
+      currency: state.input.currency,
+      placedAt: state.placedAt,
       paymentId: state.paymentId,
       refundId: state.refundId,
       cancelReason: state.cancelReason,

@@ -1,0 +1,80 @@
+import type { Db } from '../../db/knex';
+import * as orders from '../../db/repositories/orders';
+import type { Logger } from '../../lib/logger';
+import type { Metrics } from '../../lib/metrics';
+import { asActivityFailure } from './failures';
+import type { MercadoPagoClient, MercadoPagoPayment } from './mercadopago-client';
+
+const REVERSALS = new Set(['refunded', 'charged_back']);
+
+/**
+ * Money that reaches an order after its workflow has finished: an approved payment that is not
+ * the one that paid the order is refunded (same idempotency key the workflow would use, so the
+ * two paths can never refund twice), and a reversal of the order's own payment is recorded.
+ */
+export async function settleClosedOrder(
+  deps: { db: Db; mercadopago: MercadoPagoClient; logger: Logger; metrics: Metrics },
+  order: orders.OrderRow,
+  payment: MercadoPagoPayment,
+): Promise<void> {
+  const own = order.paymentId === payment.id;
+  if (payment.status === 'approved' && !own) {
+    let refundId = payment.refunds[0]?.id;
+    if (payment.refundedCents < payment.amountCents) {
+      try {
+        const refund = await deps.mercadopago.refundPayment(payment.id, `refund:${order.id}:${payment.id}`);
+        refundId = refund.id;
+      } catch (error) {
+        throw asActivityFailure(error);
+      }
+    }
+    deps.logger.info({ orderId: order.id, paymentId: payment.id, refundId }, 'late payment refunded');
+    await recordOnClosedOrder(deps, order.id, {
+      type: 'payment_refunded',
+      toStatus: null,
+      data: { paymentId: payment.id, refundId: refundId ?? null, reason: `paid_while_${order.status}` },
+    });
+    return;
+  }
+  if (own && REVERSALS.has(payment.status) && order.status !== 'refunded') {
+    await recordOnClosedOrder(deps, order.id, {
+      type: `payment_${payment.status}`,
+      toStatus: 'refunded',
+      data: { paymentId: payment.id, paymentStatus: payment.status },
+    });
+  }
+}
+
+async function recordOnClosedOrder(
+  deps: { db: Db; metrics: Metrics },
+  orderId: string,
+  change: { type: string; toStatus: string | null; data: Record<string, unknown> },
+): Promise<void> {
+  const appended = await deps.db.transaction(async (trx) => {
+    const order = await trx('orders').where({ id: orderId }).forUpdate().first();
+    const events = await orders.findOrderEvents(trx, orderId);
+    const already = events.some((event) => event.type === change.type && event.data.paymentId === change.data.paymentId);
+    if (!order || already) return false;
+    const event = {
+      orderId,
+      seq: order.lastEventSeq + 1,
+      type: change.type,
+      fromStatus: order.status,
+      toStatus: change.toStatus ?? order.status,
+      data: change.data,
+      occurredAt: new Date(),
+    };
+    await orders.appendOrderEvent(trx, event, change.data.refundId ? { refundId: String(change.data.refundId) } : {});
+    await orders.notifyOrderChange(trx, {
+      orderId,
+      businessId: order.businessId,
+      seq: event.seq,
+      type: event.type,
+      fromStatus: event.fromStatus,
+      status: event.toStatus,
+      occurredAt: event.occurredAt.toISOString(),
+    });
+    return true;
+  });
+  if (appended) deps.metrics.payments.inc({ result: change.type === 'payment_charged_back' ? 'chargeback' : 'refunded' });
+}

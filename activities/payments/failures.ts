@@ -1,0 +1,20 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import { isMercadoPagoApiError } from './mercadopago-client';
+
+export const PaymentFailure = {
+  ProviderRejected: 'PaymentProviderRejected',
+} as const;
+
+/**
+ * Provider errors: 4xx (other than 408/429) will not get better by retrying, so they become
+ * non-retryable failures with a type; everything else is rethrown for Temporal to retry.
+ */
+export function asActivityFailure(error: unknown): unknown {
+  if (isMercadoPagoApiError(error) && !error.retryable) {
+    return ApplicationFailure.nonRetryable(`MercadoPago refused the request: ${error.message}`, PaymentFailure.ProviderRejected, {
+      status: error.status ?? null,
+      error: error.mpError ?? null,
+    });
+  }
+  return error;
+}

@@ -1,0 +1,34 @@
+import { z } from 'zod';
+import type { ApiRoutes } from '../http/routes';
+import type { WebhooksService } from './webhooks-service';
+
+export function registerWebhookRoutes(api: ApiRoutes, service: WebhooksService): void {
+  api.add({
+    method: 'post',
+    path: '/v1/webhooks/mercadopago',
+    operationId: 'mercadopagoWebhook',
+    summary: 'MercadoPago notifications (Webhooks signed with x-signature, or IPN ?topic=&id=)',
+    tags: ['payments'],
+    auth: 'none',
+    query: z.record(z.string(), z.union([z.string(), z.array(z.string())])),
+    headers: z.object({ 'x-signature': z.string().max(512).optional(), 'x-request-id': z.string().max(200).optional() }),
+    responses: {
+      200: {
+        description: 'Received (processing continues in a workflow)',
+        schema: z.object({ status: z.enum(['accepted', 'ignored']) }),
+      },
+      400: { description: 'Not a MercadoPago notification (INVALID_NOTIFICATION)' },
+      401: { description: 'INVALID_SIGNATURE, MISSING_SIGNATURE or STALE_SIGNATURE' },
+      503: { description: 'Webhook secret not configured, or Temporal unavailable: MercadoPago will redeliver' },
+    },
+    handler: async (ctx, { query, headers }) => {
+      const result = await service.receive({
+        query,
+        body: (ctx.request as { body?: unknown }).body,
+        signature: headers['x-signature'],
+        requestId: headers['x-request-id'],
+      });
+      return { body: result };
+    },
+  });
+}
