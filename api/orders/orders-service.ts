@@ -98,6 +98,78 @@ export function createOrdersService({ db, temporal, settings }: { db: Db; tempor
     return { row, asCustomer: false };
   }
 
+  async function placeOnce(
+    orderId: string,
+    hash: string,
+    customerId: string,
+    businessId: string,
+    idempotencyKey: string,
+    body: PlaceOrderBody,
+  ): Promise<{ order: OrderResponse; created: boolean }> {
+    const known = await existing(orderId, hash);
+    if (known) return { order: known, created: false };
+
+    const { business, items, totalMinor } = await priced(businessId, body);
+    const input: OrderInput = {
+      orderId,
+      businessId,
+      customerId,
+      idempotencyKey,
+      requestHash: hash,
+      currency: business.currency,
+      items,
+      totalMinor,
+      notes: body.notes ?? null,
+      pickupName: body.pickupName ?? null,
+      paymentTimeoutSeconds: business.paymentTimeoutSeconds ?? settings.paymentTimeoutSeconds,
+      acceptTimeoutSeconds: settings.acceptTimeoutSeconds,
+    };
+    const workflowId = orderWorkflowId(businessId, orderId);
+    const start = new WithStartWorkflowOperation<typeof processOrder>('processOrder', {
+      workflowId,
+      taskQueue: settings.taskQueue,
+      args: [input],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      // An order id names one order forever: a finished order is never started again.
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      typedSearchAttributes: new TypedSearchAttributes([
+        { key: BUSINESS_ID_KEY, value: businessId },
+        { key: ORDER_STATUS_KEY, value: 'pending_payment' },
+      ]),
+      staticSummary: `${business.name}: ${items.length} item(s), ${totalMinor} ${business.currency} minor units`,
+      staticDetails: items.map((item) => `${item.quantity} x ${item.name} @ ${item.unitPriceMinor}`).join('\n'),
+      memo: { businessId, customerId, totalMinor, currency: business.currency },
+    });
+    try {
+      const result = await temporal.workflow.executeUpdateWithStart(placeUpdate, {
+        args: [{ requestHash: hash }],
+        startWorkflowOperation: start,
+      });
+      return { order: fromView(result.order), created: result.created };
+    } catch (error) {
+      if (error instanceof WorkflowExecutionAlreadyStartedError) {
+        const repeat = await existing(orderId, hash);
+        if (repeat) return { order: repeat, created: false };
+      }
+      const type = failureType(error);
+      if (type === OrderFailure.IdempotencyKeyReused) {
+        throw new AppError(409, 'IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used for a different order');
+      }
+      if (type === OrderFailure.PaymentSetupFailed) {
+        throw new AppError(
+          503,
+          'PAYMENT_PROVIDER_UNAVAILABLE',
+          'The payment provider is not answering; the order was not placed',
+        );
+      }
+      throw error;
+    }
+  }
+
+  // Identical placements racing in this process share one round trip to Temporal; Temporal itself
+  // still guarantees a single order across replicas (Update-with-Start on the order's id).
+  const inflight = new Map<string, Promise<{ order: OrderResponse; created: boolean }>>();
+
   return {
     async place(
       customerId: string,
@@ -107,63 +179,15 @@ export function createOrdersService({ db, temporal, settings }: { db: Db; tempor
     ): Promise<{ order: OrderResponse; created: boolean }> {
       const orderId = orderIdFor(businessId, customerId, idempotencyKey);
       const hash = requestHash(body);
-      const known = await existing(orderId, hash);
-      if (known) return { order: known, created: false };
-
-      const { business, items, totalMinor } = await priced(businessId, body);
-      const input: OrderInput = {
-        orderId,
-        businessId,
-        customerId,
-        idempotencyKey,
-        requestHash: hash,
-        currency: business.currency,
-        items,
-        totalMinor,
-        notes: body.notes ?? null,
-        pickupName: body.pickupName ?? null,
-        paymentTimeoutSeconds: business.paymentTimeoutSeconds ?? settings.paymentTimeoutSeconds,
-        acceptTimeoutSeconds: settings.acceptTimeoutSeconds,
-      };
-      const workflowId = orderWorkflowId(businessId, orderId);
-      const start = new WithStartWorkflowOperation<typeof processOrder>('processOrder', {
-        workflowId,
-        taskQueue: settings.taskQueue,
-        args: [input],
-        workflowIdConflictPolicy: 'USE_EXISTING',
-        // An order id names one order forever: a finished order is never started again.
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        typedSearchAttributes: new TypedSearchAttributes([
-          { key: BUSINESS_ID_KEY, value: businessId },
-          { key: ORDER_STATUS_KEY, value: 'pending_payment' },
-        ]),
-        staticSummary: `${business.name}: ${items.length} item(s), ${totalMinor} ${business.currency} minor units`,
-        staticDetails: items.map((item) => `${item.quantity} x ${item.name} @ ${item.unitPriceMinor}`).join('\n'),
-        memo: { businessId, customerId, totalMinor, currency: business.currency },
-      });
+      const key = `${orderId}:${hash}`;
+      const pending = inflight.get(key);
+      if (pending) return { order: (await pending).order, created: false };
+      const placing = placeOnce(orderId, hash, customerId, businessId, idempotencyKey, body);
+      inflight.set(key, placing);
       try {
-        const result = await temporal.workflow.executeUpdateWithStart(placeUpdate, {
-          args: [{ requestHash: hash }],
-          startWorkflowOperation: start,
-        });
-        return { order: fromView(result.order), created: result.created };
-      } catch (error) {
-        if (error instanceof WorkflowExecutionAlreadyStartedError) {
-          const repeat = await existing(orderId, hash);
-          if (repeat) return { order: repeat, created: false };
-        }
-        const type = failureType(error);
-        if (type === OrderFailure.IdempotencyKeyReused) {
-          throw new AppError(409, 'IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used for a different order');
-        }
-        if (type === OrderFailure.PaymentSetupFailed) {
-          throw new AppError(
-            503,
-            'PAYMENT_PROVIDER_UNAVAILABLE',
-            'The payment provider is not answering; the order was not placed',
-          );
-        }
-        throw error;
+        return await placing;
+      } finally {
+        inflight.delete(key);
       }
     },
 
