@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
+import { temporal as proto } from '@temporalio/proto';
 import type { Config } from './config';
 
 /** Custom search attributes the product writes; operators filter orders by them in the Temporal UI. */
@@ -58,4 +59,22 @@ export async function connectWorker(temporal: Config['temporal'] & { address: st
 /** Readiness probe: a cheap RPC with a short deadline. */
 export async function pingTemporal(client: Client): Promise<void> {
   await client.connection.withDeadline(Date.now() + 2_000, () => client.connection.workflowService.getSystemInfo({}));
+}
+
+/**
+ * Registers the product's search attributes on a namespace (dev server, test server, or a
+ * self-hosted cluster); already registered ones are left as they are. On Temporal Cloud, add them
+ * in the namespace settings instead.
+ */
+export async function ensureSearchAttributes(connection: Connection, namespace: string): Promise<void> {
+  // The time-skipping test server cannot list them; there, add all and let it keep what it has.
+  const existing = await connection.operatorService.listSearchAttributes({ namespace }).catch(() => undefined);
+  const missing = Object.keys(SEARCH_ATTRIBUTES).filter((name) => !(name in (existing?.customAttributes ?? {})));
+  if (missing.length === 0) return;
+  await connection.operatorService.addSearchAttributes({
+    namespace,
+    searchAttributes: Object.fromEntries(
+      missing.map((name) => [name, proto.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD]),
+    ),
+  });
 }

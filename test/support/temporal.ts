@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { loadConfig } from '../../lib/config';
-import { requireBinary, SEARCH_ATTRIBUTES, temporalBinaries } from '../../lib/temporal';
+import { ensureSearchAttributes, requireBinary, SEARCH_ATTRIBUTES, temporalBinaries } from '../../lib/temporal';
 import { workflowsPath } from '../../workers/worker';
 
 const config = loadConfig();
@@ -34,10 +34,12 @@ export function temporalDevServer(): Promise<TestWorkflowEnvironment> {
 }
 
 /** The time-skipping test server, for timer-heavy tests; each file creates and tears down its own. */
-export function timeSkippingServer(): Promise<TestWorkflowEnvironment> {
-  return TestWorkflowEnvironment.createTimeSkipping({
+export async function timeSkippingServer(): Promise<TestWorkflowEnvironment> {
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: requireBinary(binaries.testServer, 'Temporal test server') } },
   });
+  await ensureSearchAttributes(env.connection, env.namespace ?? 'default');
+  return env;
 }
 
 export async function tearDownTemporal(): Promise<void> {
