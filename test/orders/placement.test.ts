@@ -46,15 +46,22 @@ describe('placing orders', () => {
     const key = randomUUID();
     const responses = await Promise.all(Array.from({ length: 20 }, () => place(customer.token, key)));
     const statuses = responses.map((response) => response.status);
-    expect(statuses.every((status) => status === 200 || status === 201), JSON.stringify(statuses)).to.equal(true);
+    expect(
+      statuses.every((status) => status === 200 || status === 201),
+      JSON.stringify(statuses),
+    ).to.equal(true);
     expect(statuses.filter((status) => status === 201)).to.have.length(1);
     expect(new Set(responses.map((response) => response.body.id)).size).to.equal(1);
     const orderId = responses[0]!.body.id as string;
     expect(await stack.db('orders').where({ idempotencyKey: key })).to.have.length(1);
     expect(await stack.db('orderEvents').where({ orderId })).to.have.length(1);
     expect(await workflowsOf(orderId)).to.equal(1);
-    const preferences = stack.emulator.requests().filter((request) => request.method === 'POST' && request.path.startsWith('/checkout/preferences'));
-    const forOrder = preferences.filter((request) => (request.body as { external_reference?: string })?.external_reference === orderId);
+    const preferences = stack.emulator
+      .requests()
+      .filter((request) => request.method === 'POST' && request.path.startsWith('/checkout/preferences'));
+    const forOrder = preferences.filter(
+      (request) => (request.body as { external_reference?: string })?.external_reference === orderId,
+    );
     expect(new Set(forOrder.map((request) => request.idempotencyKey))).to.deep.equal(new Set([`preference:${orderId}`]));
   });
 
@@ -81,7 +88,9 @@ describe('placing orders', () => {
 
   it('when prices change after the menu was read, then the order carries the menu price, never a client price', async () => {
     const customer = await registerUser(api);
-    const response = await place(customer.token, randomUUID(), { items: [{ productId: cafe.products[1]!.id, quantity: 2, priceMinor: 1 }] });
+    const response = await place(customer.token, randomUUID(), {
+      items: [{ productId: cafe.products[1]!.id, quantity: 2, priceMinor: 1 }],
+    });
     expect(response.status).to.equal(400);
     const honest = await place(customer.token, randomUUID(), { items: [{ productId: cafe.products[1]!.id, quantity: 2 }] });
     expect(honest.body.items[0].unitPriceMinor).to.equal(1200);
@@ -92,7 +101,12 @@ describe('placing orders', () => {
   it('when the same product appears twice, then the lines are merged', async () => {
     const customer = await registerUser(api);
     const productId = cafe.products[0]!.id;
-    const response = await place(customer.token, randomUUID(), { items: [{ productId, quantity: 1 }, { productId, quantity: 2 }] });
+    const response = await place(customer.token, randomUUID(), {
+      items: [
+        { productId, quantity: 1 },
+        { productId, quantity: 2 },
+      ],
+    });
     expect(response.status).to.equal(201);
     expect(response.body.items).to.have.length(1);
     expect(response.body.items[0].quantity).to.equal(3);
@@ -100,7 +114,11 @@ describe('placing orders', () => {
 
   it('when the order is empty, absurd, unknown or unavailable, then it is refused with a clear code', async () => {
     const customer = await registerUser(api);
-    const hidden = await api.post(`/v1/businesses/${cafe.id}/products`, { name: 'Seasonal', priceMinor: 500, available: false }, { token: cafe.owner.token });
+    const hidden = await api.post(
+      `/v1/businesses/${cafe.id}/products`,
+      { name: 'Seasonal', priceMinor: 500, available: false },
+      { token: cafe.owner.token },
+    );
     const cases: [unknown, number, string][] = [
       [{ items: [] }, 400, 'VALIDATION_FAILED'],
       [{ items: [{ productId: cafe.products[0]!.id, quantity: 1000 }] }, 400, 'VALIDATION_FAILED'],
@@ -138,7 +156,11 @@ describe('placing orders', () => {
     const customer = await registerUser(api);
     const ids: string[] = [];
     for (let i = 0; i < 5; i += 1) {
-      const response = await api.post(`/v1/businesses/${own.id}/orders`, { items: [{ productId: own.products[0]!.id, quantity: 1 }] }, { token: customer.token, headers: { 'idempotency-key': randomUUID() } });
+      const response = await api.post(
+        `/v1/businesses/${own.id}/orders`,
+        { items: [{ productId: own.products[0]!.id, quantity: 1 }] },
+        { token: customer.token, headers: { 'idempotency-key': randomUUID() } },
+      );
       ids.push(response.body.id);
     }
     const pages: string[] = [];
@@ -154,6 +176,8 @@ describe('placing orders', () => {
     const filtered = await api.get(`/v1/businesses/${own.id}/orders?status=completed`, { token: own.owner.token });
     expect(filtered.body.data).to.have.length(0);
     expect((await api.get(`/v1/businesses/${own.id}/orders`, { token: customer.token })).status).to.equal(404);
-    expect((await api.get(`/v1/businesses/${own.id}/orders?cursor=nonsense`, { token: own.owner.token })).body.error.code).to.equal('INVALID_CURSOR');
+    expect(
+      (await api.get(`/v1/businesses/${own.id}/orders?cursor=nonsense`, { token: own.owner.token })).body.error.code,
+    ).to.equal('INVALID_CURSOR');
   });
 });

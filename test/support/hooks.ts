@@ -4,7 +4,7 @@ import { tearDownTemporal } from './temporal';
 import { setTestDatabaseUrl } from './env';
 
 // The SDK's own worker logs (state changes, Nexus notices) would drown the test report.
-Runtime.install({ logger: new DefaultLogger('WARN') });
+Runtime.install({ logger: new DefaultLogger('ERROR') });
 
 /**
  * Mocha root hooks: one fresh database for the run (migrated), and the shared Temporal dev server

@@ -31,10 +31,27 @@ describe('order workflow timeouts (time-skipping)', () => {
     emulator = await startMercadoPagoEmulator({ port: 0, deliverNotifications: false });
     taskQueue = uniqueTaskQueue('timeouts');
     const logger = createLogger({ level: 'silent', name: 'test' });
-    const mercadopago = createMercadoPagoClient({ accessToken: emulator.accessTokens[0] as string, apiUrl: emulator.url, timeoutMs: 5000 });
-    const activities = createActivities({ db, logger, metrics: createMetrics({ defaultMetrics: false }), mercadopago, temporal: env.client, publicBaseUrl: 'http://127.0.0.1:9' });
+    const mercadopago = createMercadoPagoClient({
+      accessToken: emulator.accessTokens[0] as string,
+      apiUrl: emulator.url,
+      timeoutMs: 5000,
+    });
+    const activities = createActivities({
+      db,
+      logger,
+      metrics: createMetrics({ defaultMetrics: false }),
+      mercadopago,
+      temporal: env.client,
+      publicBaseUrl: 'http://127.0.0.1:9',
+    });
     worker = await runWorker(
-      await createWorker({ connection: env.nativeConnection, namespace: 'default', taskQueue, activities, workflowBundle: await workflowBundle() }),
+      await createWorker({
+        connection: env.nativeConnection,
+        namespace: 'default',
+        taskQueue,
+        activities,
+        workflowBundle: await workflowBundle(),
+      }),
       taskQueue,
     );
   });
@@ -66,10 +83,16 @@ describe('order workflow timeouts (time-skipping)', () => {
   }
 
   const start = async (input: OrderInput) =>
-    env.client.workflow.start('processOrder', { taskQueue, workflowId: orderWorkflowId(input.businessId, input.orderId), args: [input] });
+    env.client.workflow.start('processOrder', {
+      taskQueue,
+      workflowId: orderWorkflowId(input.businessId, input.orderId),
+      args: [input],
+    });
 
   const statuses = async (orderId: string) =>
-    (await db('orderEvents').where({ orderId }).orderBy('seq')).map((event: { toStatus: string; type: string }) => `${event.type}:${event.toStatus}`);
+    (await db('orderEvents').where({ orderId }).orderBy('seq')).map(
+      (event: { toStatus: string; type: string }) => `${event.type}:${event.toStatus}`,
+    );
 
   it('when no payment arrives by the deadline, then the provider is asked and the order expires', async () => {
     const input = await orderInput();
@@ -91,7 +114,12 @@ describe('order workflow timeouts (time-skipping)', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ status: 'approved' }),
     }).then((res) => res.json() as Promise<{ id: number | string }>);
-    await handle.signal(paymentUpdateSignal, { paymentId: String(payment.id), status: 'approved', amountMinor: 900, currency: 'ARS' });
+    await handle.signal(paymentUpdateSignal, {
+      paymentId: String(payment.id),
+      status: 'approved',
+      amountMinor: 900,
+      currency: 'ARS',
+    });
     expect(await handle.query(statusQuery)).to.be.oneOf(['pending_payment', 'paid']);
     const result = await handle.result();
     expect(result.status).to.equal('refunded');
@@ -102,7 +130,11 @@ describe('order workflow timeouts (time-skipping)', () => {
       'cancelled:cancelled',
       'refunded:refunded',
     ]);
-    const refunds = emulator.requests().filter((request) => request.method === 'POST' && request.path.includes(`/v1/payments/${payment.id}/refunds`));
-    expect(new Set(refunds.map((request) => request.idempotencyKey))).to.deep.equal(new Set([`refund:${input.orderId}:${payment.id}`]));
+    const refunds = emulator
+      .requests()
+      .filter((request) => request.method === 'POST' && request.path.includes(`/v1/payments/${payment.id}/refunds`));
+    expect(new Set(refunds.map((request) => request.idempotencyKey))).to.deep.equal(
+      new Set([`refund:${input.orderId}:${payment.id}`]),
+    );
   });
 });

@@ -1,0 +1,354 @@
+import { randomUUID } from 'node:crypto';
+import { expect } from 'chai';
+import { AccessTokens, hashRefreshToken } from '../../api/auth/tokens';
+import { registerUser, type TestUser } from '../support/fixtures';
+import { httpClient, uniqueClientIp, type HttpClient } from '../support/http';
+import { startStack, type TestStack } from '../support/stack';
+
+const MAX_FAILURES = 3;
+
+describe('auth', () => {
+  let stack: TestStack;
+  let api: HttpClient;
+
+  // Every test talks from an address of its own, so a lock one test provokes stays in that test.
+  const fromNewIp = () => httpClient(stack.baseUrl, { 'x-forwarded-for': uniqueClientIp() });
+  const login = (client: HttpClient, user: { email: string; password: string }) =>
+    client.post('/v1/auth/login', { email: user.email, password: user.password });
+
+  before(async () => {
+    stack = await startStack({
+      name: 'auth',
+      withWorker: false,
+      env: { TRUST_PROXY: 'true', LOGIN_MAX_FAILURES: String(MAX_FAILURES), LOGIN_LOCK_SECONDS: '600' },
+    });
+  });
+  beforeEach(() => {
+    api = fromNewIp();
+  });
+  after(() => stack?.stop());
+
+  describe('register', () => {
+    it('when an account is registered, then it gets a session and its public profile without the password hash', async () => {
+      const email = `new-${randomUUID()}@example.test`;
+      const res = await api.post('/v1/auth/register', { email, password: 'correct horse battery', name: 'Ana' });
+
+      expect(res.status).to.equal(201);
+      expect(res.body).to.include({ tokenType: 'Bearer', expiresIn: stack.config.auth.accessTokenTtlSeconds });
+      expect(res.body.accessToken).to.be.a('string');
+      expect(res.body.refreshToken).to.be.a('string');
+      expect(res.body.user).to.have.keys(['id', 'email', 'name', 'createdAt']);
+      expect(res.body.user).to.include({ email, name: 'Ana' });
+      expect(JSON.stringify(res.body)).not.to.include('scrypt$');
+    });
+
+    it('when the email is mixed case, then it is stored lower case', async () => {
+      const local = `Mixed-${randomUUID()}`;
+      const res = await api.post('/v1/auth/register', { email: `${local}@Example.TEST`, password: 'long enough pw', name: 'M' });
+
+      expect(res.status).to.equal(201);
+      expect(res.body.user.email).to.equal(`${local.toLowerCase()}@example.test`);
+    });
+
+    it('when the email is already registered, then 409 EMAIL_TAKEN', async () => {
+      const user = await registerUser(api);
+
+      const res = await api.post('/v1/auth/register', { email: user.email, password: 'another password', name: 'Twin' });
+
+      expect(res.status).to.equal(409);
+      expect(res.body.error.code).to.equal('EMAIL_TAKEN');
+    });
+
+    it('when the email is registered in another case, then 409 EMAIL_TAKEN', async () => {
+      const user = await registerUser(api);
+
+      const res = await api.post('/v1/auth/register', { email: user.email.toUpperCase(), password: 'another password', name: 'T' });
+
+      expect(res.status).to.equal(409);
+      expect(res.body.error.code).to.equal('EMAIL_TAKEN');
+    });
+
+    it('when two registrations of one email race, then one gets 201 and the other 409', async () => {
+      const email = `race-${randomUUID()}@example.test`;
+      const body = { email, password: 'racing password', name: 'Racer' };
+
+      const results = await Promise.all([api.post('/v1/auth/register', body), api.post('/v1/auth/register', body)]);
+
+      expect(results.map((r) => r.status).sort()).to.deep.equal([201, 409]);
+    });
+
+    it('when the password is shorter than 10 characters, then 400 VALIDATION_FAILED naming the field', async () => {
+      const res = await api.post('/v1/auth/register', { email: `s-${randomUUID()}@example.test`, password: 'short', name: 'S' });
+
+      expect(res.status).to.equal(400);
+      expect(res.body.error.code).to.equal('VALIDATION_FAILED');
+      expect(res.body.error.details).to.deep.include({ in: 'body', path: 'password', message: 'At least 10 characters' });
+    });
+
+    it('when the body has an unknown field, then 400 VALIDATION_FAILED', async () => {
+      const res = await api.post('/v1/auth/register', {
+        email: `x-${randomUUID()}@example.test`,
+        password: 'long enough pw',
+        name: 'X',
+        role: 'admin',
+      });
+
+      expect(res.status).to.equal(400);
+      expect(res.body.error.code).to.equal('VALIDATION_FAILED');
+    });
+  });
+
+  describe('login', () => {
+    it('when the password is right, then a session for that user', async () => {
+      const user = await registerUser(api);
+
+      const res = await login(api, user);
+
+      expect(res.status).to.equal(200);
+      expect(res.body.user).to.include({ id: user.id, email: user.email });
+      const me = await api.get('/v1/me', { token: res.body.accessToken });
+      expect(me.status).to.equal(200);
+      expect(me.body.id).to.equal(user.id);
+    });
+
+    it('when the email differs only in case, then the login succeeds', async () => {
+      const user = await registerUser(api);
+
+      const res = await login(api, { email: user.email.toUpperCase(), password: user.password });
+
+      expect(res.status).to.equal(200);
+      expect(res.body.user.id).to.equal(user.id);
+    });
+
+    it('when the password is wrong, then 401 INVALID_CREDENTIALS', async () => {
+      const user = await registerUser(api);
+
+      const res = await login(api, { email: user.email, password: 'not the password' });
+
+      expect(res.status).to.equal(401);
+      expect(res.body.error.code).to.equal('INVALID_CREDENTIALS');
+    });
+
+    it('when the email is unknown, then the same 401 INVALID_CREDENTIALS as a wrong password', async () => {
+      const res = await login(api, { email: `nobody-${randomUUID()}@example.test`, password: 'whatever password' });
+
+      expect(res.status).to.equal(401);
+      expect(res.body.error).to.deep.equal({ code: 'INVALID_CREDENTIALS', message: 'Email or password is incorrect' });
+    });
+
+    it('when the body is missing the password, then 400 VALIDATION_FAILED', async () => {
+      const res = await api.post('/v1/auth/login', { email: `a-${randomUUID()}@example.test` });
+
+      expect(res.status).to.equal(400);
+      expect(res.body.error.code).to.equal('VALIDATION_FAILED');
+      expect(res.body.error.details.map((d: { path: string }) => d.path)).to.include('password');
+    });
+  });
+
+  describe('login throttling', () => {
+    it(`when an account fails ${MAX_FAILURES} times from several IPs, then even the right password gets 429 with Retry-After`, async () => {
+      const user = await registerUser(api);
+      for (let i = 0; i < MAX_FAILURES; i++) {
+        const failed = await login(fromNewIp(), { email: user.email, password: `wrong-${i}-password` });
+        expect(failed.status).to.equal(401);
+      }
+
+      const res = await login(fromNewIp(), user);
+
+      expect(res.status).to.equal(429);
+      expect(res.body.error.code).to.equal('TOO_MANY_LOGIN_ATTEMPTS');
+      const retryAfter = Number(res.headers.get('retry-after'));
+      expect(retryAfter).to.be.greaterThan(0).and.at.most(600);
+    });
+
+    it(`when one IP fails ${MAX_FAILURES} times across accounts, then another account's right password from it gets 429`, async () => {
+      const attacker = fromNewIp();
+      for (let i = 0; i < MAX_FAILURES; i++) {
+        const failed = await login(attacker, { email: `guess-${randomUUID()}@example.test`, password: 'guessed password' });
+        expect(failed.status).to.equal(401);
+      }
+      const victim = await registerUser(api);
+
+      const res = await login(attacker, victim);
+
+      expect(res.status).to.equal(429);
+      expect(res.body.error.code).to.equal('TOO_MANY_LOGIN_ATTEMPTS');
+      expect(Number(res.headers.get('retry-after'))).to.be.greaterThan(0);
+      expect((await login(fromNewIp(), victim)).status, 'the account itself is not locked').to.equal(200);
+    });
+
+    it('when an account fails fewer times than the limit and then logs in, then its failure count starts over', async () => {
+      const user = await registerUser(api);
+      for (let i = 0; i < MAX_FAILURES - 1; i++) {
+        expect((await login(fromNewIp(), { email: user.email, password: 'wrong password' })).status).to.equal(401);
+      }
+      expect((await login(fromNewIp(), user)).status).to.equal(200);
+
+      const failedAgain = await login(fromNewIp(), { email: user.email, password: 'wrong password' });
+
+      expect(failedAgain.status).to.equal(401);
+      expect((await login(fromNewIp(), user)).status).to.equal(200);
+    });
+  });
+
+  describe('access tokens', () => {
+    let user: TestUser;
+    beforeEach(async () => {
+      user = await registerUser(api);
+    });
+
+    it('when /v1/me is called with a valid token, then the account without secrets', async () => {
+      const res = await api.get('/v1/me', { token: user.token });
+
+      expect(res.status).to.equal(200);
+      expect(res.body).to.have.keys(['id', 'email', 'name', 'createdAt']);
+      expect(res.body).to.include({ id: user.id, email: user.email });
+    });
+
+    it('when no Authorization header is sent, then 401 UNAUTHORIZED', async () => {
+      const res = await api.get('/v1/me');
+
+      expect(res.status).to.equal(401);
+      expect(res.body.error.code).to.equal('UNAUTHORIZED');
+    });
+
+    it('when the Authorization header is not a bearer token, then 401 UNAUTHORIZED', async () => {
+      const res = await api.get('/v1/me', { headers: { authorization: `Basic ${Buffer.from('a:b').toString('base64')}` } });
+
+      expect(res.status).to.equal(401);
+      expect(res.body.error.code).to.equal('UNAUTHORIZED');
+    });
+
+    it('when the access token has expired, then 401 TOKEN_EXPIRED', async () => {
+      const expired = await new AccessTokens(stack.config.auth.jwtSecret, -60).sign({ userId: user.id, email: user.email });
+
+      const res = await api.get('/v1/me', { token: expired.token });
+
+      expect(res.status).to.equal(401);
+      expect(res.body.error.code).to.equal('TOKEN_EXPIRED');
+    });
+
+    it('when the token payload was altered, then 401 INVALID_TOKEN', async () => {
+      const [header, payload, signature] = user.token.split('.') as [string, string, string];
+      const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+      const forged = Buffer.from(JSON.stringify({ ...claims, sub: randomUUID() })).toString('base64url');
+
+      const res = await api.get('/v1/me', { token: `${header}.${forged}.${signature}` });
+
+      expect(res.status).to.equal(401);
+      expect(res.body.error.code).to.equal('INVALID_TOKEN');
+    });
+
+    it('when the token was signed with another key, then 401 INVALID_TOKEN', async () => {
+      const other = await new AccessTokens('another-secret-that-is-at-least-32-characters', 900).sign({
+        userId: user.id,
+        email: user.email,
+      });
+
+      const res = await api.get('/v1/me', { token: other.token });
+
+      expect(res.status).to.equal(401);
+      expect(res.body.error.code).to.equal('INVALID_TOKEN');
+    });
+  });
+
+  describe('refresh and logout', () => {
+    const refresh = (refreshToken: string) => api.post('/v1/auth/refresh', { refreshToken });
+
+    it('when a refresh token is exchanged, then a new pair comes back and the new access token works', async () => {
+      const user = await registerUser(api);
+
+      const res = await refresh(user.refreshToken);
+
+      expect(res.status).to.equal(200);
+      expect(res.body.refreshToken).to.be.a('string').and.not.equal(user.refreshToken);
+      expect(res.body.user.id).to.equal(user.id);
+      expect((await api.get('/v1/me', { token: res.body.accessToken })).status).to.equal(200);
+      expect((await refresh(res.body.refreshToken)).status, 'the rotated token rotates again').to.equal(200);
+    });
+
+    it('when a rotated refresh token is presented again, then 401 REFRESH_TOKEN_REUSED and the newer token stops working too', async () => {
+      const user = await registerUser(api);
+      const rotated = await refresh(user.refreshToken);
+      expect(rotated.status).to.equal(200);
+
+      const reuse = await refresh(user.refreshToken);
+
+      expect(reuse.status).to.equal(401);
+      expect(reuse.body.error.code).to.equal('REFRESH_TOKEN_REUSED');
+      const newer = await refresh(rotated.body.refreshToken);
+      expect(newer.status).to.equal(401);
+      expect(newer.body.error.code).to.equal('REFRESH_TOKEN_REVOKED');
+      expect(
+        stack.logs.lines.some((line) => line.includes('"event":"refresh_token_reused"')),
+        'the reuse is logged as a security event',
+      ).to.equal(true);
+    });
+
+    it('when a reused token is detected, then the other logins of the same user keep working', async () => {
+      const user = await registerUser(api);
+      const otherDevice = await login(api, user);
+      await refresh(user.refreshToken);
+      expect((await refresh(user.refreshToken)).body.error.code).to.equal('REFRESH_TOKEN_REUSED');
+
+      const res = await refresh(otherDevice.body.refreshToken);
+
+      expect(res.status).to.equal(200);
+    });
+
+    it('when the same refresh token is exchanged twice at once, then exactly one exchange succeeds', async () => {
+      const user = await registerUser(api);
+
+      const results = await Promise.all([refresh(user.refreshToken), refresh(user.refreshToken)]);
+
+      expect(results.map((r) => r.status).sort()).to.deep.equal([200, 401]);
+    });
+
+    it('when the refresh token is unknown, then 401 INVALID_REFRESH_TOKEN', async () => {
+      const res = await refresh('not-a-token-we-issued');
+
+      expect(res.status).to.equal(401);
+      expect(res.body.error.code).to.equal('INVALID_REFRESH_TOKEN');
+    });
+
+    it('when the refresh token has expired, then 401 REFRESH_TOKEN_EXPIRED', async () => {
+      const user = await registerUser(api);
+      await stack
+        .db('refresh_tokens')
+        .where({ tokenHash: hashRefreshToken(user.refreshToken) })
+        .update({ expiresAt: new Date(Date.now() - 1000) });
+
+      const res = await refresh(user.refreshToken);
+
+      expect(res.status).to.equal(401);
+      expect(res.body.error.code).to.equal('REFRESH_TOKEN_EXPIRED');
+    });
+
+    it('when a user logs out, then 204 and the refresh token is revoked', async () => {
+      const user = await registerUser(api);
+
+      const res = await api.post('/v1/auth/logout', { refreshToken: user.refreshToken });
+
+      expect(res.status).to.equal(204);
+      const after = await refresh(user.refreshToken);
+      expect(after.status).to.equal(401);
+      expect(after.body.error.code).to.equal('REFRESH_TOKEN_REVOKED');
+    });
+
+    it('when a user logs out after rotating, then the earlier and the current token of that login are both revoked', async () => {
+      const user = await registerUser(api);
+      const rotated = await refresh(user.refreshToken);
+
+      await api.post('/v1/auth/logout', { refreshToken: rotated.body.refreshToken });
+
+      expect((await refresh(rotated.body.refreshToken)).body.error.code).to.equal('REFRESH_TOKEN_REVOKED');
+      expect((await refresh(user.refreshToken)).body.error.code).to.equal('REFRESH_TOKEN_REVOKED');
+    });
+
+    it('when an unknown refresh token is logged out, then 204 all the same', async () => {
+      const res = await api.post('/v1/auth/logout', { refreshToken: 'never-issued' });
+
+      expect(res.status).to.equal(204);
+    });
+  });
+});

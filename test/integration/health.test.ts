@@ -1,0 +1,134 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { expect } from 'chai';
+import { createApp } from '../../api/app';
+import { AccessTokens } from '../../api/auth/tokens';
+import { createDb, pingDb, type Db } from '../../db/knex';
+import { pingTemporal } from '../../lib/temporal';
+import { httpClient, type HttpClient } from '../support/http';
+import { startStack, type TestStack } from '../support/stack';
+
+/** A port that was just free: nothing listens there, so connecting is refused at once. */
+async function closedPort(): Promise<number> {
+  const server = http.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** The real app, served in-process, with the stack's Temporal but a Postgres of the caller's choosing. */
+async function serveAppWithDb(stack: TestStack, db: Db) {
+  const { app, close } = createApp({
+    config: stack.config,
+    db,
+    logger: stack.logger,
+    metrics: stack.metrics,
+    temporal: stack.client,
+    readiness: { postgres: () => pingDb(db), temporal: () => pingTemporal(stack.client) },
+  });
+  const server = http.createServer(app.callback());
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    api: httpClient(`http://127.0.0.1:${(server.address() as AddressInfo).port}`),
+    async stop() {
+      await close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+describe('health and readiness', () => {
+  let stack: TestStack;
+  let api: HttpClient;
+
+  before(async () => {
+    stack = await startStack({ name: 'health', withWorker: false });
+    api = httpClient(stack.baseUrl);
+  });
+  after(() => stack?.stop());
+
+  it('when /health is called, then 200 {status: ok}', async () => {
+    const res = await api.get('/health');
+
+    expect(res.status).to.equal(200);
+    expect(res.body).to.deep.equal({ status: 'ok' });
+  });
+
+  it('when Postgres and Temporal are up, then /ready is 200 with both checks up', async () => {
+    const res = await api.get('/ready');
+
+    expect(res.status).to.equal(200);
+    expect(res.body.status).to.equal('ready');
+    expect(res.body.checks).to.have.keys(['postgres', 'temporal']);
+    for (const check of Object.values(res.body.checks) as { status: string; latencyMs: number }[]) {
+      expect(check.status).to.equal('up');
+      expect(check.latencyMs).to.be.a('number').and.at.least(0);
+    }
+  });
+
+  describe('with Postgres unreachable', () => {
+    let deadDb: Db;
+    let served: Awaited<ReturnType<typeof serveAppWithDb>>;
+
+    before(async () => {
+      deadDb = createDb({ url: `postgres://postgres@127.0.0.1:${await closedPort()}/cafe_flow`, poolMax: 1 });
+      served = await serveAppWithDb(stack, deadDb);
+    });
+    after(async () => {
+      await served?.stop();
+      await deadDb?.destroy();
+    });
+
+    it('when /ready is called, then 503 naming postgres as down and temporal as up, without credentials', async () => {
+      const res = await served.api.get('/ready');
+
+      expect(res.status).to.equal(503);
+      expect(res.headers.get('content-type')).to.match(/^application\/json/);
+      expect(res.body.status).to.equal('not_ready');
+      expect(res.body.checks.postgres.status).to.equal('down');
+      expect(res.body.checks.postgres.error).to.match(/ECONNREFUSED/);
+      expect(res.body.checks.temporal.status).to.equal('up');
+      expect(JSON.stringify(res.body)).not.to.include('postgres://');
+    });
+
+    it('when /health is called, then it is still 200 (the process itself is alive)', async () => {
+      const res = await served.api.get('/health');
+
+      expect(res.status).to.equal(200);
+    });
+
+    it('when an API call needs the database, then 503 SERVICE_UNAVAILABLE with Retry-After, not a 500', async () => {
+      const token = await new AccessTokens(stack.config.auth.jwtSecret, 60).sign({
+        userId: '00000000-0000-4000-8000-000000000000',
+        email: 'someone@example.test',
+      });
+
+      const res = await served.api.get('/v1/me', { token: token.token });
+
+      expect(res.status).to.equal(503);
+      expect(res.body.error.code).to.equal('SERVICE_UNAVAILABLE');
+      expect(res.headers.get('retry-after')).to.equal('5');
+    });
+  });
+
+  describe('with the database pool shut down', () => {
+    it('when /ready is called, then 503 with postgres down', async () => {
+      const db = createDb({ url: stack.config.database.url as string, poolMax: 1 });
+      await pingDb(db);
+      await db.destroy();
+      const served = await serveAppWithDb(stack, db);
+
+      try {
+        const res = await served.api.get('/ready');
+
+        expect(res.status).to.equal(503);
+        expect(res.body.checks.postgres.status).to.equal('down');
+        expect(res.body.checks.postgres.error).to.be.a('string').and.not.be.empty;
+      } finally {
+        await served.stop();
+      }
+    });
+  });
+});
