@@ -74,6 +74,12 @@ export function createApp(deps: AppDeps) {
   const docs = docsRouter(() => routes.document(config.http.publicBaseUrl));
   const origins = new Set(config.http.allowedOrigins);
 
+  // Errors Koa sees after a response started (e.g. a stream cut short). A client leaving a live
+  // feed is normal; anything else is logged.
+  app.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'ERR_STREAM_PREMATURE_CLOSE' || error.code === 'ECONNRESET') return;
+    logger.error({ err: error }, 'response error');
+  });
   app.use(requestContext(logger, metrics));
   app.use(errorHandler(deps.reportError ?? (() => undefined)));
   app.use(helmet());

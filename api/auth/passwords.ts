@@ -26,6 +26,8 @@ export async function verifyPassword(password: string, stored: string): Promise<
   const [scheme, n, r, p, salt, key] = stored.split('$');
   if (scheme !== 'scrypt' || !n || !r || !p || !salt || !key) return false;
   const expected = Buffer.from(key, 'base64url');
+  // scrypt's shorter outputs are prefixes of its longer ones: a clipped stored key would match more passwords.
+  if (expected.length < KEY_LENGTH) return false;
   const actual = await scrypt(password, Buffer.from(salt, 'base64url'), expected.length, {
     N: Number(n),
     r: Number(r),

@@ -39,6 +39,8 @@ export class AccessTokens {
         algorithms: ['HS256'],
         issuer: ISSUER,
         audience: AUDIENCE,
+        // A token without `exp` would never expire; we never sign one, so none is accepted.
+        requiredClaims: ['exp', 'sub'],
       });
       if (typeof payload.sub !== 'string' || typeof payload.email !== 'string') {
         throw new AppError(401, 'INVALID_TOKEN', 'Access token is invalid');

@@ -54,6 +54,10 @@ export function createBusinessesService({ db }: { db: Db }) {
       if (!member) throw new AppError(404, 'USER_NOT_FOUND', 'No account with this email; ask them to register first');
       const current = await businesses.findRole(db, businessId, member.id);
       if (current === 'owner') throw new AppError(409, 'MEMBER_IS_OWNER', 'This person owns the business');
+      // Re-adding someone changes their role: a manager must not demote a fellow manager to staff.
+      if (actorRole === 'manager' && current === 'manager') {
+        throw new AppError(403, 'FORBIDDEN', 'Managers can only add or change staff');
+      }
       await businesses.upsertMembership(db, { businessId, userId: member.id, role: input.role });
       return { userId: member.id, email: member.email, name: member.name, role: input.role };
     },

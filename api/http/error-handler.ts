@@ -1,5 +1,5 @@
 import type { Next } from 'koa';
-import { AppError } from '../../lib/errors';
+import { AppError, type ErrorStatus } from '../../lib/errors';
 import type { AppContext } from './context';
 
 export interface ErrorBody {
@@ -46,7 +46,10 @@ function fromLibraryError(error: unknown): AppError | undefined {
   if (e?.type === 'entity.too.large' || status === 413) {
     return new AppError(413, 'PAYLOAD_TOO_LARGE', 'Request body is too large');
   }
-  if (e?.type === 'entity.parse.failed') return new AppError(400, 'INVALID_JSON', 'Request body is not valid JSON');
+  // co-body marks a body it cannot parse (bad syntax, a bare scalar, __proto__) as a 400 SyntaxError.
+  if (e?.type === 'entity.parse.failed' || (error instanceof SyntaxError && status === 400)) {
+    return new AppError(400, 'INVALID_JSON', 'Request body is not valid JSON');
+  }
   if (status === 415) return new AppError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json');
   if (e?.code === '23505') return new AppError(409, 'CONFLICT', 'The resource already exists');
   if (e?.code === '22P02') return new AppError(400, 'VALIDATION_FAILED', 'A value has the wrong format');
@@ -55,7 +58,12 @@ function fromLibraryError(error: unknown): AppError | undefined {
       'Retry-After': '5',
     });
   }
-  if (status === 405) return new AppError(405 as 400, 'METHOD_NOT_ALLOWED', 'Method not allowed on this route');
+  if (status === 405) return new AppError(405, 'METHOD_NOT_ALLOWED', 'Method not allowed on this route');
+  if (status === 501) return new AppError(501, 'NOT_IMPLEMENTED', 'This method is not implemented');
+  // Other client errors libraries raise on purpose (an aborted upload, a Content-Length that lies).
+  if (typeof status === 'number' && status >= 400 && status < 500 && e.expose) {
+    return new AppError(status as ErrorStatus, 'BAD_REQUEST', 'The request could not be read');
+  }
   return undefined;
 }
 

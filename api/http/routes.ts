@@ -50,6 +50,11 @@ const commonErrors = {
   500: 'Unexpected error (INTERNAL_ERROR)',
 } as const;
 
+const bodyErrors = {
+  413: 'Body larger than the limit (PAYLOAD_TOO_LARGE)',
+  415: 'Body is not application/json (UNSUPPORTED_MEDIA_TYPE)',
+} as const;
+
 function validate<T extends ZodType>(schema: T, value: unknown, where: string): z.output<T> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
@@ -60,6 +65,12 @@ function validate<T extends ZodType>(schema: T, value: unknown, where: string): 
     result.error.issues.map((issue) => ({ in: where, path: issue.path.join('.'), message: issue.message })),
   );
 }
+
+/**
+ * OpenAPI describes parameters one by one, so only an object schema can be documented; a free-form
+ * one (a record of whatever the caller sends) would make the whole document fail to generate.
+ */
+const namedParameters = (schema: unknown) => (schema instanceof z.ZodObject ? (schema as never) : undefined);
 
 const toOpenApiPath = (path: string) => path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
 
@@ -86,6 +97,11 @@ export class ApiRoutes {
     this.router[route.method](route.operationId, route.path, async (ctx) => {
       const context = ctx as unknown as AppContext;
       const user = route.auth === 'user' ? await this.authenticate(context) : (undefined as never);
+      // `is` answers null without a body and false for a body of another type, which the body
+      // parser skipped: better a 415 than validation errors about fields that were sent.
+      if (route.body && ctx.request.is('application/json', '+json') === false) {
+        throw new AppError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json');
+      }
       const input = {
         params: (route.params ? validate(route.params, ctx.params, 'path') : undefined) as Infer<P>,
         query: (route.query ? validate(route.query, ctx.query, 'query') : undefined) as Infer<Q>,
@@ -111,7 +127,11 @@ export class ApiRoutes {
           }
         : { description: response.description };
     }
-    const errors = { ...commonErrors, ...(route.auth === 'user' ? { 401: 'Missing, invalid or expired token' } : {}) };
+    const errors = {
+      ...commonErrors,
+      ...(route.auth === 'user' ? { 401: 'Missing, invalid or expired token' } : {}),
+      ...(route.body ? bodyErrors : {}),
+    };
     for (const [status, description] of Object.entries(errors)) {
       responses[status] ??= { description, content: { 'application/json': { schema: ErrorSchema } } };
     }
@@ -123,9 +143,9 @@ export class ApiRoutes {
       tags: route.tags,
       security: route.auth === 'user' ? [{ bearerAuth: [] }] : [],
       request: {
-        params: route.params as never,
-        query: route.query as never,
-        headers: route.headers as never,
+        params: namedParameters(route.params),
+        query: namedParameters(route.query),
+        headers: namedParameters(route.headers),
         body: route.body ? { required: true, content: { 'application/json': { schema: route.body as ZodType } } } : undefined,
       },
       responses: responses as never,
