@@ -1,0 +1,99 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { SEARCH_ATTRIBUTES } from '../../lib/temporal';
+
+const root = path.resolve(__dirname, '..', '..');
+
+export interface DevServer {
+  address: string;
+  uiUrl: string;
+  stop(): Promise<void>;
+}
+
+function portInUse(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ port, host: '127.0.0.1' });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** Installs the pinned binaries when they are missing (scripts/install-temporal.sh). */
+export function ensureTemporalInstalled(cli: string): void {
+  if (existsSync(cli)) return;
+  console.log('Temporal CLI not found; installing it into .tools/ ...');
+  const result = spawnSync('bash', [path.join(root, 'scripts', 'install-temporal.sh')], { stdio: 'inherit' });
+  if (result.status !== 0 || !existsSync(cli)) throw new Error('could not install the Temporal CLI (see the output above)');
+}
+
+async function waitForServer(address: string, child: ChildProcess, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`temporal server exited with code ${child.exitCode}`);
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 1_000 });
+      await connection.workflowService.getSystemInfo({});
+      await connection.close();
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw new Error(`temporal server did not answer on ${address}: ${String(error)}`);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+}
+
+/**
+ * `temporal server start-dev` with its Web UI, history persisted in SQLite under `dataDir`, and
+ * the product's search attributes registered.
+ */
+export async function startTemporalDevServer(options: {
+  cli: string;
+  dataDir: string;
+  port: number;
+  uiPort: number;
+}): Promise<DevServer> {
+  for (const port of [options.port, options.uiPort]) {
+    if (await portInUse(port)) {
+      throw new Error(
+        `port ${port} is taken; stop what uses it, or set TEMPORAL_DEV_PORT / TEMPORAL_UI_PORT, or TEMPORAL_ADDRESS for a running cluster`,
+      );
+    }
+  }
+  await mkdir(options.dataDir, { recursive: true });
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(options.port),
+    '--ui-port',
+    String(options.uiPort),
+    '--db-filename',
+    path.join(options.dataDir, 'temporal.sqlite'),
+    '--log-level',
+    'warn',
+    ...Object.keys(SEARCH_ATTRIBUTES).flatMap((name) => ['--search-attribute', `${name}=Keyword`]),
+  ];
+  const child = spawn(options.cli, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+  const address = `127.0.0.1:${options.port}`;
+  await waitForServer(address, child);
+  return {
+    address,
+    uiUrl: `http://localhost:${options.uiPort}`,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
+      }),
+  };
+}
