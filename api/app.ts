@@ -96,7 +96,7 @@ export function createApp(deps: AppDeps) {
   app.use(bodyParser({ enableTypes: ['json'], jsonLimit: config.http.bodyLimit, encoding: 'utf-8' }));
   app.use(docs.routes());
   app.use(routes.router.routes());
-  app.use(routes.router.allowedMethods({ throw: true }));
+  app.use(routes.router.allowedMethods());
 
   return { app, routes, auth, close: () => orderFeed.close() };
 }

@@ -22,6 +22,8 @@ export function createDb({ url, poolMax = 10, applicationName = 'cafe-flow' }: D
     connection: { connectionString: url, application_name: applicationName },
     pool: { min: 0, max: poolMax },
     acquireConnectionTimeout: 10_000,
+    // Connection failures reach callers as errors (and /ready); knex's own console lines add nothing.
+    log: { warn: () => undefined, error: () => undefined, deprecate: () => undefined, debug: () => undefined },
     ...knexSnakeCaseMappers(),
   });
 }

@@ -37,7 +37,11 @@ const envSchema = z.object({
   PASSWORD_HASH_COST: z.coerce.number().int().min(14).max(20).default(17),
   LOGIN_MAX_FAILURES: positiveInt.default(5),
   LOGIN_LOCK_SECONDS: positiveInt.default(900),
-  BODY_LIMIT: z.string().default('100kb'),
+  // The body parser reads an unparsable size as "no limit", so a typo here must stop the start-up.
+  BODY_LIMIT: z
+    .string()
+    .regex(/^\d+(\.\d+)? ?(b|kb|mb)?$/i, 'BODY_LIMIT must be a size such as 100kb or 1mb')
+    .default('100kb'),
 
   DATABASE_URL: z.string().min(1).optional(),
   DATABASE_POOL_MAX: positiveInt.default(10),

@@ -3,7 +3,7 @@
  * stable `code` clients can branch on. Anything that is not an AppError is a 500 whose details
  * stay in the logs.
  */
-export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 503;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 405 | 409 | 413 | 415 | 422 | 429 | 501 | 503;
 
 export class AppError extends Error {
   constructor(

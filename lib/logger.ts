@@ -2,34 +2,33 @@ import pino, { type Logger, type DestinationStream } from 'pino';
 
 export type { Logger } from 'pino';
 
-/**
- * Paths pino blanks before a line is written. Passwords, tokens and signatures must never reach
- * a log collector, whichever object they travel in.
- */
-export const REDACTED_PATHS = [
+/** Field names that hold credentials, wherever they appear in a logged object. */
+export const SECRET_FIELDS = [
   'password',
-  '*.password',
-  '*.*.password',
   'newPassword',
-  'refreshToken',
-  '*.refreshToken',
+  'passwordHash',
   'accessToken',
-  '*.accessToken',
+  'refreshToken',
   'token',
-  '*.token',
   'secret',
-  '*.secret',
-  'req.headers.authorization',
-  'req.headers.cookie',
-  'req.headers["x-signature"]',
-  'headers.authorization',
-  'headers["x-signature"]',
-  'res.headers["set-cookie"]',
-  'mercadopago.accessToken',
-  'config.auth.jwtSecret',
-  'config.mercadopago.accessToken',
-  'config.mercadopago.webhookSecret',
+  'jwtSecret',
+  'webhookSecret',
+  'authorization',
+  'Authorization',
+  'cookie',
+  'set-cookie',
+  'x-signature',
 ];
+
+const field = (name: string) => (/^[A-Za-z_$][\w$]*$/.test(name) ? name : `["${name}"]`);
+const under = (prefix: string, name: string) => (field(name).startsWith('[') ? `${prefix}${field(name)}` : `${prefix}.${name}`);
+
+/**
+ * Paths pino blanks before a line is written: each secret field at the top and up to two objects
+ * deep (`req.headers.authorization`, `config.mercadopago.accessToken`, `result.session.refreshToken`).
+ * Passwords, tokens and signatures must never reach a log collector, whichever object they travel in.
+ */
+export const REDACTED_PATHS = SECRET_FIELDS.flatMap((name) => [field(name), under('*', name), under('*.*', name)]);
 
 export interface LoggerOptions {
   level: string;

@@ -78,6 +78,13 @@ export function errorHandler(report: (error: unknown, ctx: AppContext) => void) 
       if (ctx.status === 404 && ctx.body === undefined) {
         ctx.status = 404;
         ctx.body = errorBody('ROUTE_NOT_FOUND', `No route for ${ctx.method} ${ctx.path}`);
+      } else if (ctx.status === 405 && ctx.body === undefined) {
+        // The router has set the Allow header; give the refusal our shape.
+        ctx.status = 405;
+        ctx.body = errorBody('METHOD_NOT_ALLOWED', `${ctx.method} is not allowed here; see the Allow header`);
+      } else if (ctx.status === 501 && ctx.body === undefined) {
+        ctx.status = 501;
+        ctx.body = errorBody('NOT_IMPLEMENTED', `${ctx.method} is not supported`);
       }
     } catch (error) {
       const known = error instanceof AppError ? error : fromLibraryError(error);

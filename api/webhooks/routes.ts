@@ -10,7 +10,14 @@ export function registerWebhookRoutes(api: ApiRoutes, service: WebhooksService):
     summary: 'MercadoPago notifications (Webhooks signed with x-signature, or IPN ?topic=&id=)',
     tags: ['payments'],
     auth: 'none',
-    query: z.record(z.string(), z.union([z.string(), z.array(z.string())])),
+    query: z
+      .object({
+        'data.id': z.string().max(64).optional().meta({ description: 'Webhook: the resource id (signed)' }),
+        type: z.string().max(64).optional().meta({ description: 'Webhook: payment or topic_merchant_order_wh' }),
+        topic: z.string().max(64).optional().meta({ description: 'IPN: payment or merchant_order' }),
+        id: z.string().max(64).optional().meta({ description: 'IPN: the resource id' }),
+      })
+      .catchall(z.union([z.string(), z.array(z.string())])),
     headers: z.object({ 'x-signature': z.string().max(512).optional(), 'x-request-id': z.string().max(200).optional() }),
     responses: {
       200: {

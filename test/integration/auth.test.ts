@@ -62,7 +62,11 @@ describe('auth', () => {
     it('when the email is registered in another case, then 409 EMAIL_TAKEN', async () => {
       const user = await registerUser(api);
 
-      const res = await api.post('/v1/auth/register', { email: user.email.toUpperCase(), password: 'another password', name: 'T' });
+      const res = await api.post('/v1/auth/register', {
+        email: user.email.toUpperCase(),
+        password: 'another password',
+        name: 'T',
+      });
 
       expect(res.status).to.equal(409);
       expect(res.body.error.code).to.equal('EMAIL_TAKEN');
@@ -350,5 +354,29 @@ describe('auth', () => {
 
       expect(res.status).to.equal(204);
     });
+  });
+
+  it('when a whole session runs (register, failed and good logins, refresh, logout), then no log line carries its secrets', async () => {
+    const user = await registerUser(api);
+    await login(api, { email: user.email, password: `${user.password}-typo` });
+    const session = await login(api, user);
+    const rotated = await api.post('/v1/auth/refresh', { refreshToken: session.body.refreshToken });
+    await api.get('/v1/me', { token: rotated.body.accessToken });
+    await api.post('/v1/auth/logout', { refreshToken: rotated.body.refreshToken });
+
+    const secrets = [
+      user.password,
+      user.token,
+      user.refreshToken,
+      session.body.accessToken,
+      session.body.refreshToken,
+      rotated.body.accessToken,
+      rotated.body.refreshToken,
+    ];
+    expect(
+      stack.logs.lines.some((line) => line.includes(user.id)),
+      'the session was logged',
+    ).to.equal(true);
+    for (const line of stack.logs.lines) for (const secret of secrets) expect(line).not.to.include(secret);
   });
 });

@@ -154,7 +154,7 @@ describe('businesses', () => {
         expect(res.status).to.equal(400);
         expect(res.body.error).to.include({ code: 'VALIDATION_FAILED' });
         expect(res.body.error.message).to.be.a('string');
-        expect(res.body.error.details).to.be.an('array').that.is.not.empty;
+        expect(res.body.error.details).to.be.an('array').with.length.greaterThan(0);
         expect(res.body.error.details[0]).to.include({ in: 'body', path });
       });
     }

@@ -109,6 +109,7 @@ describe('HTTP hardening', () => {
 
       expect(res.status).to.equal(405);
       expect(res.body.error.code).to.equal('METHOD_NOT_ALLOWED');
+      expect(res.headers.get('allow')).to.contain('GET');
     });
 
     it('when the method is one the API never implements, then 501 NOT_IMPLEMENTED, not a 500', async () => {

@@ -91,7 +91,11 @@ describe('products', () => {
       const owner = await registerUser(api);
       const cafe = await createCafe(api, owner);
 
-      const res = await api.post(`/v1/businesses/${cafe.id}/products`, { priceMinor: 100, colour: 'brown' }, { token: owner.token });
+      const res = await api.post(
+        `/v1/businesses/${cafe.id}/products`,
+        { priceMinor: 100, colour: 'brown' },
+        { token: owner.token },
+      );
 
       expect(res.status).to.equal(400);
       expect(res.body.error.details).to.have.length(2);
@@ -196,7 +200,11 @@ describe('products', () => {
       const cafe = await createCafe(api, owner);
       const product = await addProduct(api, owner, cafe.id, { priceMinor: 500 });
 
-      const res = await api.patch(`/v1/businesses/${cafe.id}/products/${product.id}`, { priceMinor: 4.99 }, { token: owner.token });
+      const res = await api.patch(
+        `/v1/businesses/${cafe.id}/products/${product.id}`,
+        { priceMinor: 4.99 },
+        { token: owner.token },
+      );
 
       expect(res.status).to.equal(400);
       expect(res.body.error.details[0]).to.include({ path: 'priceMinor' });
@@ -218,7 +226,11 @@ describe('products', () => {
       const owner = await registerUser(api);
       const cafe = await createCafe(api, owner);
 
-      const res = await api.patch(`/v1/businesses/${cafe.id}/products/${randomUUID()}`, { priceMinor: 1 }, { token: owner.token });
+      const res = await api.patch(
+        `/v1/businesses/${cafe.id}/products/${randomUUID()}`,
+        { priceMinor: 1 },
+        { token: owner.token },
+      );
 
       expect(res.status).to.equal(404);
       expect(res.body.error.code).to.equal('NOT_FOUND');
@@ -254,7 +266,11 @@ describe('products', () => {
 
       expect(res.status).to.equal(204);
       expect((await productsOf(cafe.id, owner)).body.data.map((p: { id: string }) => p.id)).to.deep.equal([kept.id]);
-      const patch = await api.patch(`/v1/businesses/${cafe.id}/products/${product.id}`, { priceMinor: 1 }, { token: owner.token });
+      const patch = await api.patch(
+        `/v1/businesses/${cafe.id}/products/${product.id}`,
+        { priceMinor: 1 },
+        { token: owner.token },
+      );
       expect(patch.status).to.equal(404);
       const again = await api.delete(`/v1/businesses/${cafe.id}/products/${product.id}`, { token: owner.token });
       expect(again.status).to.equal(404);

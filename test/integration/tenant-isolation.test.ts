@@ -273,9 +273,7 @@ describe('tenant isolation', () => {
 
       expect(responses.map((r) => r.status)).to.deep.equal([404, 404, 404, 404, 404]);
       const menu = (await api.get(`/v1/businesses/${world.a.id}/products`, { token: world.ownerA.token })).body.data;
-      expect(menu.map((p: { id: string; priceMinor: number }) => [p.id, p.priceMinor])).to.deep.equal([
-        [world.productA.id, 300],
-      ]);
+      expect(menu.map((p: { id: string; priceMinor: number }) => [p.id, p.priceMinor])).to.deep.equal([[world.productA.id, 300]]);
       expect((await api.get(`/v1/businesses/${world.a.id}`, { token: world.ownerA.token })).body.name).to.equal('Café A');
     });
   });

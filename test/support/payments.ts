@@ -158,14 +158,15 @@ export async function postWebhook(
 
 export const notificationRow = (stack: TestStack, id: string) => stack.db('webhookNotifications').where({ id }).first();
 
-export const notificationRowsFor = (stack: TestStack, resourceId: string | number) =>
-  stack.db('webhookNotifications').where({ resourceId: String(resourceId) });
+/** Payment and merchant-order ids can coincide, so the topic is part of the lookup. */
+export const notificationRowsFor = (stack: TestStack, resourceId: string | number, topic = 'payment') =>
+  stack.db('webhookNotifications').where({ topic, resourceId: String(resourceId) });
 
-/** Waits until every notification recorded about these resources has been processed. */
+/** Waits until every notification recorded about these payments has been processed. */
 export async function notificationsProcessed(stack: TestStack, resourceIds: (string | number)[]) {
   await stack.emulator.idle();
   return eventually(
-    () => stack.db('webhookNotifications').whereIn('resourceId', resourceIds.map(String)),
+    () => stack.db('webhookNotifications').where({ topic: 'payment' }).whereIn('resourceId', resourceIds.map(String)),
     (rows) => rows.every((row: { processedAt: Date | null }) => row.processedAt !== null),
   );
 }
@@ -184,7 +185,7 @@ export const notificationWorkflowStatus = (stack: TestStack, notificationId: str
 
 /**
  * The order once its workflow has caught up: every signal handled (a query sees them all), every
- * event it made stored, no activity in flight. Notifications still being delivered are awaited first.
+ * event it made stored, no activity or workflow task in flight. Notifications still being delivered are awaited first.
  */
 export async function settledOrder(stack: TestStack, api: HttpClient, user: TestUser, orderId: string): Promise<OrderDetail> {
   await stack.emulator.idle();
@@ -193,7 +194,8 @@ export async function settledOrder(stack: TestStack, api: HttpClient, user: Test
   const settled = await eventually(
     async () => {
       const [view, description] = await Promise.all([handle.query(detailsQuery), handle.describe()]);
-      const idle = description.status.name !== 'RUNNING' || (description.raw.pendingActivities ?? []).length === 0;
+      const { pendingActivities, pendingWorkflowTask } = description.raw;
+      const idle = description.status.name !== 'RUNNING' || ((pendingActivities ?? []).length === 0 && !pendingWorkflowTask);
       return { idle, seq: view.seq, order: await getOrder(api, user, orderId) };
     },
     // The closed-order path may append events after the workflow's last one, hence >=.
