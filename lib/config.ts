@@ -80,6 +80,10 @@ const envSchema = z.object({
   BACKUP_TIMEZONE: z.string().default('UTC'),
   BACKUP_KEEP_DAILY: positiveInt.default(7),
   BACKUP_KEEP_WEEKLY: positiveInt.default(4),
+  // pg_dump/pg_restore of the server's major version, when not in /usr/lib/postgresql/<major>/bin.
+  BACKUP_PG_BIN_DIR: z.string().optional(),
+  // Also archived on schedule, e.g. Temporal's own: temporal,temporal_visibility
+  BACKUP_EXTRA_DATABASES: csv.default([]),
   SMOKE_BASE_URL: z.url().optional(),
   SMOKE_P95_MS: positiveInt.default(500),
 });
@@ -129,7 +133,7 @@ export interface Config {
   };
   sentry: { dsn?: string; environment: string };
   worker: { metricsPort: number; temporalMetricsPort: number };
-  backups: { dir: string; timezone: string; keepDaily: number; keepWeekly: number };
+  backups: { dir: string; timezone: string; keepDaily: number; keepWeekly: number; pgBinDir?: string; extraDatabases: string[] };
   smoke: { baseUrl?: string; p95Ms: number };
 }
 
@@ -211,6 +215,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       timezone: env.BACKUP_TIMEZONE,
       keepDaily: env.BACKUP_KEEP_DAILY,
       keepWeekly: env.BACKUP_KEEP_WEEKLY,
+      pgBinDir: env.BACKUP_PG_BIN_DIR,
+      extraDatabases: env.BACKUP_EXTRA_DATABASES,
     },
     smoke: { baseUrl: env.SMOKE_BASE_URL, p95Ms: env.SMOKE_P95_MS },
   };

@@ -87,6 +87,51 @@ export function createMetrics(options: { defaultMetrics?: boolean; prefix?: stri
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30, 120, 600],
       registers,
     }),
+    backupLastSuccess: new Gauge({
+      name: 'backup_last_success_timestamp_seconds',
+      help: 'Unix time at which the last verified backup finished',
+      registers,
+    }),
+    backupDuration: new Gauge({
+      name: 'backup_duration_seconds',
+      help: 'Duration of the last finished backup run, successful or not',
+      registers,
+    }),
+    backupSize: new Gauge({
+      name: 'backup_size_bytes',
+      help: "Size of the last verified archive of the application's database",
+      registers,
+    }),
+    backupFailures: new Counter({ name: 'backup_failures_total', help: 'Backup runs that failed', registers }),
+    backupRuns: new Counter({
+      name: 'backup_runs_total',
+      help: 'Finished backup runs, by result (success, failure)',
+      labelNames: ['result'] as const,
+      registers,
+    }),
+    scheduleLastRun: new Gauge({
+      name: 'schedule_last_run_timestamp_seconds',
+      help: 'Unix time at which a Temporal schedule last started its workflow, by schedule id',
+      labelNames: ['schedule'] as const,
+      registers,
+    }),
+    smokeRuns: new Counter({
+      name: 'smoke_check_runs_total',
+      help: 'Finished production smoke check runs, by result (pass, fail)',
+      labelNames: ['result'] as const,
+      registers,
+    }),
+    smokeLastSuccess: new Gauge({
+      name: 'smoke_check_last_success_timestamp_seconds',
+      help: 'Unix time at which the last fully passing smoke check run finished',
+      registers,
+    }),
+    smokeFailures: new Counter({
+      name: 'smoke_check_failures_total',
+      help: 'Failed smoke checks, by check name (a fixed list, never an id)',
+      labelNames: ['check'] as const,
+      registers,
+    }),
   };
 }
 

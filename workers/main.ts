@@ -1,4 +1,6 @@
-import { Runtime, type Worker } from '@temporalio/worker';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { DefaultLogger, Runtime, type LogLevel, type Worker } from '@temporalio/worker';
 import { createMercadoPagoClient } from '../activities/payments/mercadopago-client';
 import { createDb } from '../db/knex';
 import { loadConfig, type Config } from '../lib/config';
@@ -9,6 +11,7 @@ import { flushSentry, initSentry } from '../lib/sentry';
 import { onShutdown } from '../lib/shutdown';
 import { connectClient, connectWorker } from '../lib/temporal';
 import { createActivities, createWorker } from './worker';
+import { ensureSchedules } from './schedules';
 
 export interface RunningWorker {
   worker: Worker;
@@ -16,6 +19,12 @@ export interface RunningWorker {
   done: Promise<void>;
   close(): Promise<void>;
 }
+
+// `npm run build:workflows` puts the bundle beside the compiled code (dist/); from source, bundle at start.
+const prebuiltBundle = path.join(__dirname, '..', 'workflow-bundle.js');
+
+const pinoLevel = (level: LogLevel) =>
+  (({ TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' }) as const)[level];
 
 /** The worker's composition root. */
 export async function startWorker(
@@ -29,6 +38,8 @@ export async function startWorker(
   if (options.installRuntime !== false) {
     // The SDK's own metrics (task slots, schedule-to-start latency...) for Prometheus.
     Runtime.install({
+      // The SDK's own log lines join ours as JSON, with their workflow and activity context.
+      logger: new DefaultLogger('INFO', (entry) => logger[pinoLevel(entry.level)]({ ...entry.meta, sdk: true }, entry.message)),
       telemetryOptions: { metrics: { prometheus: { bindAddress: `0.0.0.0:${config.worker.temporalMetricsPort}` } } },
     });
   }
@@ -46,6 +57,7 @@ export async function startWorker(
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
+    workflowBundle: existsSync(prebuiltBundle) ? { codePath: prebuiltBundle } : undefined,
     activities: createActivities({
       db,
       logger,
@@ -54,8 +66,11 @@ export async function startWorker(
       temporal,
       publicBaseUrl: config.http.publicBaseUrl,
       reportError,
+      backups: { ...config.backups, databaseUrl: config.database.url },
     }),
   });
+  // A missing schedule must not keep orders from being processed: log it, alerts catch the rest.
+  await ensureSchedules(temporal, config).catch((error) => logger.error({ err: error }, 'maintenance schedules not ensured'));
   const metricsServer = await startMetricsServer(metrics.registry, config.worker.metricsPort);
   logger.info({ taskQueue: config.temporal.taskQueue, metricsPort: metricsServer.port }, 'worker running');
 

@@ -7,6 +7,7 @@ import { createOrderActivities } from '../activities/orders';
 import { createPaymentActivities, type PaymentActivityDeps } from '../activities/payments';
 import { instrumentActivities } from '../activities/instrument';
 import { createNotificationActivities } from '../activities/payments/notification-activities';
+import { createBackupActivities, type BackupSettings } from '../activities/maintenance/backup-activities';
 import type { Client } from '@temporalio/client';
 
 export const workflowsPath = path.join(__dirname, '..', 'workflows');
@@ -20,6 +21,8 @@ export interface ActivityDeps {
   /** For activities that signal workflows (payment notifications). */
   temporal: Client;
   reportError?: (error: unknown, context: Record<string, unknown>) => void;
+  /** Backup directory, retention and database; without it the backup activities refuse to run. */
+  backups?: BackupSettings;
 }
 
 /** The dependency graph of every activity the worker runs. */
@@ -29,6 +32,7 @@ export function createActivities(deps: ActivityDeps) {
       ...createOrderActivities(deps),
       ...createPaymentActivities(deps),
       ...createNotificationActivities(deps),
+      ...createBackupActivities({ ...deps, settings: deps.backups }),
     },
     deps,
   );

@@ -1,3 +1,4 @@
 // Every workflow the worker registers. Imported only by the worker's bundler, never by the API.
 export { processOrder } from './orders/order-workflow';
 export { processPaymentNotification } from './payments/notification-workflow';
+export { backupDatabase } from './maintenance/backup-workflow';

@@ -37,10 +37,13 @@ export async function settleClosedOrder(
     return;
   }
   if (own && REVERSALS.has(payment.status) && order.status !== 'refunded') {
+    // The order's own money went back at the provider: that refund (none for a chargeback) is the order's.
+    const refundId = payment.status === 'refunded' ? (payment.refunds.at(-1)?.id ?? null) : null;
     await recordOnClosedOrder(deps, order.id, {
       type: `payment_${payment.status}`,
       toStatus: 'refunded',
-      data: { paymentId: payment.id, paymentStatus: payment.status },
+      data: { paymentId: payment.id, paymentStatus: payment.status, refundId },
+      patch: refundId ? { refundId } : {},
     });
   }
 }
@@ -48,7 +51,13 @@ export async function settleClosedOrder(
 async function recordOnClosedOrder(
   deps: { db: Db; metrics: Metrics },
   orderId: string,
-  change: { type: string; toStatus: string | null; data: Record<string, unknown> },
+  change: {
+    type: string;
+    toStatus: string | null;
+    data: Record<string, unknown>;
+    /** Only for a change that settles the order: a late payment's refund is not the order's refund. */
+    patch?: { refundId?: string };
+  },
 ): Promise<void> {
   const appended = await deps.db.transaction(async (trx) => {
     const order = await trx('orders').where({ id: orderId }).forUpdate().first();
@@ -64,7 +73,7 @@ async function recordOnClosedOrder(
       data: change.data,
       occurredAt: new Date(),
     };
-    await orders.appendOrderEvent(trx, event, change.data.refundId ? { refundId: String(change.data.refundId) } : {});
+    await orders.appendOrderEvent(trx, event, change.patch ?? {});
     await orders.notifyOrderChange(trx, {
       orderId,
       businessId: order.businessId,

@@ -79,13 +79,20 @@ export function createPaymentActivities({ db, mercadopago, publicBaseUrl }: Paym
 
     /**
      * Idempotency key `refund:<order>:<payment>`: however often Temporal retries, the money goes
-     * back once. A payment already refunded at the provider counts as done.
+     * back once. A payment already refunded at the provider counts as done, and so does one charged
+     * back meanwhile: the buyer has the money, and the provider would refuse the refund for good.
      */
-    async refundPayment(input: { orderId: string; paymentId: string; amountMinor: number; reason: string }) {
+    async refundPayment(input: {
+      orderId: string;
+      paymentId: string;
+      amountMinor: number;
+      reason: string;
+    }): Promise<{ refundId: string | null }> {
       const payment = await provider(() => mercadopago.getPayment(input.paymentId));
       if (payment.status === 'refunded' || payment.refundedCents >= input.amountMinor) {
         return { refundId: payment.refunds[0]?.id ?? `provider:${payment.id}` };
       }
+      if (payment.status === 'charged_back') return { refundId: null };
       const refund = await provider(() =>
         mercadopago.refundPayment(input.paymentId, `refund:${input.orderId}:${input.paymentId}`, input.amountMinor),
       );

@@ -18,6 +18,9 @@ export interface NotificationActivityDeps {
   temporal: Client;
 }
 
+/** Order ids are UUIDs: any other external_reference was not set by us. */
+const ORDER_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 export const toPaymentUpdate = (payment: MercadoPagoPayment): PaymentUpdate => ({
   paymentId: payment.id,
   status: payment.status as PaymentStatus,
@@ -54,7 +57,8 @@ export function createNotificationActivities({ db, logger, metrics, mercadopago,
       const payment = await fetchPayment(input.paymentId);
       const base = { paymentId: payment.id, status: payment.status };
       if (!payment.externalReference) return { ...base, outcome: 'no_external_reference', orderId: null };
-      const order = await orders.findOrder(db, payment.externalReference).catch(() => undefined);
+      // Only a malformed reference means "not ours"; a database error must fail the attempt and be retried.
+      const order = ORDER_ID.test(payment.externalReference) ? await orders.findOrder(db, payment.externalReference) : undefined;
       if (!order) {
         logger.warn({ paymentId: payment.id, externalReference: payment.externalReference }, 'payment for an unknown order');
         return { ...base, outcome: 'unknown_order', orderId: null };

@@ -24,7 +24,7 @@ describe('payment flows: checkout through the real webhook path', () => {
   let customer: TestUser;
 
   before(async () => {
-    stack = await startStack({ name: 'flows-checkout' });
+    stack = await startStack({ name: 'flows-checkout', env: { RATE_LIMIT_PER_MINUTE: '100000' } });
     api = httpClient(stack.baseUrl);
     cafe = await openCafe(api);
     customer = await registerUser(api);

@@ -77,8 +77,10 @@ async function providerGet(stack: TestStack, path: string): Promise<any> {
 export const refundsAtProvider = (stack: TestStack, paymentId: string | number): Promise<{ id: number; amount: number }[]> =>
   providerGet(stack, `/v1/payments/${paymentId}/refunds`);
 
-export const paymentAtProvider = (stack: TestStack, paymentId: string | number): Promise<{ id: number; status: string }> =>
-  providerGet(stack, `/v1/payments/${paymentId}`);
+export const paymentAtProvider = (
+  stack: TestStack,
+  paymentId: string | number,
+): Promise<{ id: number; status: string; order: { id: number } }> => providerGet(stack, `/v1/payments/${paymentId}`);
 
 /** Every payment the provider holds for an order, oldest first. */
 export async function paymentsOfOrder(stack: TestStack, orderId: string): Promise<{ id: number; status: string }[]> {

@@ -120,12 +120,16 @@ export type PaymentDecision =
 export function decidePayment(state: OrderState, update: PaymentUpdate): PaymentDecision {
   const ours = state.paymentId === update.paymentId;
   const previous = state.seenPayments[update.paymentId];
+  const refunding = state.refunds.some((job) => job.paymentId === update.paymentId);
   if (update.status === 'refunded' || update.status === 'charged_back') {
-    if (ours && state.status !== 'refunded') return { kind: 'reversed', why: update.status };
+    // A refund of ours already under way settles the order itself once it completes.
+    if (ours && state.status !== 'refunded' && !refunding) return { kind: 'reversed', why: update.status };
     return { kind: 'ignore', why: 'reversal of a payment that does not settle this order' };
   }
   if (update.status === 'approved') {
-    if (previous === 'approved') return { kind: 'ignore', why: 'duplicate approval' };
+    // `previous` alone is not enough: a stale status read between two approvals replaces it, and
+    // the order's own payment must never be taken for a second one and refunded.
+    if (ours || previous === 'approved' || refunding) return { kind: 'ignore', why: 'duplicate approval' };
     const matches = update.amountMinor === state.input.totalMinor && update.currency === state.input.currency;
     if (state.status === 'pending_payment' && matches) return { kind: 'paid' };
     if (!matches) return { kind: 'refund', why: 'amount_mismatch' };
