@@ -2,3 +2,4 @@
 export { processOrder } from './orders/order-workflow';
 export { processPaymentNotification } from './payments/notification-workflow';
 export { backupDatabase } from './maintenance/backup-workflow';
+export { deploySmokeCheck } from './maintenance/smoke-workflow';

@@ -63,7 +63,20 @@ export function createPaymentActivities({ db, mercadopago, publicBaseUrl }: Paym
       };
     },
 
-    /** Reconciliation: the provider's own record of an approved payment for the order, if any. */
+    /** Reconciliation: every approved payment the provider holds for the order, oldest first. */
+    async findApprovedPayments(input: { orderId: string }) {
+      const payments = await provider(() => mercadopago.searchPaymentsByExternalReference(input.orderId));
+      return payments
+        .filter((payment) => payment.status === 'approved')
+        .map((payment) => ({
+          paymentId: payment.id,
+          status: 'approved' as PaymentStatus,
+          amountMinor: payment.amountCents,
+          currency: payment.currencyId ?? '',
+        }));
+    },
+
+    /** The first version of reconciliation, kept for executions that started before the patch. */
     async findApprovedPayment(input: { orderId: string }) {
       const payments = await provider(() => mercadopago.searchPaymentsByExternalReference(input.orderId));
       const approved = payments.find((payment) => payment.status === 'approved');

@@ -57,6 +57,16 @@ async function main() {
     await writeFile(path.join(out, `${name}.${version}.json`), `${historyToJSON(history)}\n`);
     console.log(`recorded ${name}.${version}.json (${history.events?.length} events)`);
   }
+  const backup = await stack.client.workflow.start('backupDatabase', {
+    taskQueue: stack.taskQueue,
+    workflowId: `backup:record:${Date.now()}`,
+    args: [{}],
+  });
+  await backup.result();
+  const backupHistory = await backup.fetchHistory();
+  await writeFile(path.join(out, `backup.${version}.json`), `${historyToJSON(backupHistory)}\n`);
+  console.log(`recorded backup.${version}.json (${backupHistory.events?.length} events)`);
+
   const notifications = stack.client.workflow.list({
     query: `WorkflowType = 'processPaymentNotification' AND ExecutionStatus = 'Completed'`,
   });

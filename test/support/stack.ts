@@ -1,4 +1,7 @@
+import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import type { Client } from '@temporalio/client';
@@ -58,6 +61,7 @@ export async function startStack(options: StackOptions): Promise<TestStack> {
   const emulator = await startMercadoPagoEmulator({ port: 0 });
   const taskQueue = uniqueTaskQueue(options.name);
   const logs = new LogCapture();
+  const backupDir = await mkdtemp(path.join(tmpdir(), `cafe-flow-${options.name}-backups-`));
   const server = http.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -90,7 +94,15 @@ export async function startStack(options: StackOptions): Promise<TestStack> {
     timeoutMs: 5000,
   });
   const buildActivities = () => {
-    const activities = createActivities({ db, logger, metrics, mercadopago, temporal: client, publicBaseUrl: baseUrl });
+    const activities = createActivities({
+      db,
+      logger,
+      metrics,
+      mercadopago,
+      temporal: client,
+      publicBaseUrl: baseUrl,
+      backups: { ...config.backups, dir: backupDir, databaseUrl: config.database.url as string },
+    });
     return options.wrapActivities ? options.wrapActivities(activities) : activities;
   };
   const startOne = async () =>
@@ -128,6 +140,7 @@ export async function startStack(options: StackOptions): Promise<TestStack> {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await emulator.stop();
       await db.destroy();
+      await rm(backupDir, { recursive: true, force: true });
     },
   };
   return stack;

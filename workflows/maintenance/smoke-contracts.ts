@@ -102,7 +102,11 @@ export interface Probe<T = undefined> {
   data?: T;
 }
 
-/** The smoke user and what it created, handed from one step to the next. */
+/**
+ * The smoke user and what it created, handed from one step to the next. Its password and token
+ * are in the workflow's history: the account is a throwaway, deleted at the end of the run, and
+ * the token expires with ACCESS_TOKEN_TTL_SECONDS.
+ */
 export interface SmokeSession {
   baseUrl: string;
   email: string;

@@ -4,6 +4,7 @@ import {
   condition,
   continueAsNew,
   log,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -28,7 +29,7 @@ import {
   type PaymentUpdate,
 } from './contracts';
 import { ORDER_STATUS_KEY } from './search-attributes';
-import { decidePayment, initialState, isTerminal, refusal, transition, view, type OrderState } from './state';
+import { decidePayment, initialState, isTerminal, refusal, rememberPayment, transition, view, type OrderState } from './state';
 
 const records = proxyActivities<ReturnType<typeof createOrderActivities>>({
   // A single Postgres transaction; retried until the database is back, so no event is skipped.
@@ -49,6 +50,14 @@ const money = proxyActivities<ReturnType<typeof createPaymentActivities>>({
 });
 
 const now = () => Date.now();
+
+/** Patches: each changes what an execution does, so old histories replay on the old path. */
+const Patches = {
+  // At the payment deadline, reconcile every approved payment (also of paid orders), not only the first.
+  reconcileAllPayments: 'reconcile-all-approved-payments',
+  // A stale provider status no longer overwrites a more settled one.
+  rankPaymentStatuses: 'rank-payment-statuses',
+} as const;
 
 /** One order, from placement to a terminal state. */
 export async function processOrder(input: OrderInput, carried?: OrderState): Promise<OrderView> {
@@ -195,7 +204,7 @@ function cancel(state: OrderState, reason: string, actor: Actor) {
 
 function onPayment(state: OrderState, update: PaymentUpdate): void {
   const decision = decidePayment(state, update);
-  state.seenPayments[update.paymentId] = update.status;
+  rememberPayment(state, update.paymentId, update.status, patched(Patches.rankPaymentStatuses));
   const data = { paymentId: update.paymentId, paymentStatus: update.status, statusDetail: update.statusDetail ?? null };
   switch (decision.kind) {
     case 'paid':
@@ -283,25 +292,40 @@ async function settleRefunds(state: OrderState): Promise<void> {
   }
 }
 
-/** Sleeps until something happens, or until the deadline of the current status passes. */
+/** Sleeps until something happens, or until the next deadline passes. */
 async function waitForNextStep(state: OrderState): Promise<void> {
   const status = state.status;
   const wake = () => state.status !== status || state.outbox.length > 0 || state.refunds.length > 0;
-  const deadline = status === 'pending_payment' ? state.paymentDeadline : status === 'paid' ? state.acceptDeadline : null;
-  if (!deadline) return condition(wake);
-  const woke = await condition(wake, Math.max(0, Date.parse(deadline) - now()));
+  const deadlines: { at: string; kind: 'payment' | 'accept' }[] = [];
+  if (paymentDeadlineApplies(state, status)) deadlines.push({ at: state.paymentDeadline, kind: 'payment' });
+  if (status === 'paid' && state.acceptDeadline) deadlines.push({ at: state.acceptDeadline, kind: 'accept' });
+  const next = deadlines.sort((a, b) => Date.parse(a.at) - Date.parse(b.at))[0];
+  if (!next) return condition(wake);
+  const woke = await condition(wake, Math.max(1, Date.parse(next.at) - now()));
   if (woke) return;
-  if (status === 'pending_payment') await expireUnlessPaid(state);
+  if (next.kind === 'payment') await reconcile(state);
   else cancel(state, 'not_accepted_in_time', { kind: 'system' });
 }
 
+function paymentDeadlineApplies(state: OrderState, status: OrderState['status']): boolean {
+  if (status === 'pending_payment') return true;
+  if (state.reconciled || isTerminal(status)) return false;
+  return patched(Patches.reconcileAllPayments);
+}
+
 /**
- * Before expiring, ask the provider itself: a payment approved while webhooks were not arriving
- * still makes the order paid.
+ * At the payment deadline, ask the provider itself: a payment approved while webhooks were not
+ * arriving still makes the order paid, and any other approved payment is refunded.
  */
-async function expireUnlessPaid(state: OrderState): Promise<void> {
-  const found = await money.findApprovedPayment({ orderId: state.input.orderId });
-  if (found) onPayment(state, { ...found, statusDetail: 'reconciled' });
+async function reconcile(state: OrderState): Promise<void> {
+  if (patched(Patches.reconcileAllPayments)) {
+    state.reconciled = true;
+    const found = await money.findApprovedPayments({ orderId: state.input.orderId });
+    for (const payment of found) onPayment(state, { ...payment, statusDetail: 'reconciled' });
+  } else {
+    const found = await money.findApprovedPayment({ orderId: state.input.orderId });
+    if (found) onPayment(state, { ...found, statusDetail: 'reconciled' });
+  }
   if (state.status === 'pending_payment') {
     transition(state, 'expired', 'expired', { reason: 'payment_deadline_passed' }, now());
   }

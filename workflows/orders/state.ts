@@ -34,6 +34,8 @@ export interface OrderState {
   setupError: string | null;
   placementAnswered: boolean;
   indexedStatus: OrderStatus | null;
+  /** The provider was asked for every approved payment at the payment deadline. */
+  reconciled?: boolean;
 }
 
 export function initialState(input: OrderInput, now: number): OrderState {
@@ -140,6 +142,15 @@ export function decidePayment(state: OrderState, update: PaymentUpdate): Payment
     return { kind: 'rejected' };
   }
   return { kind: 'ignore', why: `status ${update.status} needs no action` };
+}
+
+// How settled a provider status is: a later read must never replace a more settled one.
+const STATUS_RANK: Record<string, number> = { approved: 2, rejected: 2, cancelled: 2, refunded: 3, charged_back: 3 };
+const rank = (status: string | undefined) => (status === undefined ? -1 : (STATUS_RANK[status] ?? 1));
+
+/** Remembers what the provider said of a payment, keeping the most settled status seen. */
+export function rememberPayment(state: OrderState, paymentId: string, status: string, ranked: boolean): void {
+  if (!ranked || rank(status) >= rank(state.seenPayments[paymentId])) state.seenPayments[paymentId] = status;
 }
 
 export function view(state: OrderState): OrderView {
