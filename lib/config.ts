@@ -86,6 +86,10 @@ const envSchema = z.object({
   BACKUP_EXTRA_DATABASES: csv.default([]),
   SMOKE_BASE_URL: z.url().optional(),
   SMOKE_P95_MS: positiveInt.default(500),
+  // Only where the API pays through the emulator (staging, tests); unset, the payment check is skipped.
+  SMOKE_MERCADOPAGO_EMULATOR_URL: z.url().optional(),
+  // Above the API's and nginx's per-minute limit, so the rate-limit check sees a 429; 0 skips it.
+  SMOKE_RATE_LIMIT_BURST: z.coerce.number().int().min(0).default(150),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -134,7 +138,7 @@ export interface Config {
   sentry: { dsn?: string; environment: string };
   worker: { metricsPort: number; temporalMetricsPort: number };
   backups: { dir: string; timezone: string; keepDaily: number; keepWeekly: number; pgBinDir?: string; extraDatabases: string[] };
-  smoke: { baseUrl?: string; p95Ms: number };
+  smoke: { baseUrl?: string; p95Ms: number; emulatorUrl?: string; rateLimitBurst: number };
 }
 
 export class ConfigError extends Error {
@@ -218,6 +222,11 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       pgBinDir: env.BACKUP_PG_BIN_DIR,
       extraDatabases: env.BACKUP_EXTRA_DATABASES,
     },
-    smoke: { baseUrl: env.SMOKE_BASE_URL, p95Ms: env.SMOKE_P95_MS },
+    smoke: {
+      baseUrl: env.SMOKE_BASE_URL,
+      p95Ms: env.SMOKE_P95_MS,
+      emulatorUrl: env.SMOKE_MERCADOPAGO_EMULATOR_URL,
+      rateLimitBurst: env.SMOKE_RATE_LIMIT_BURST,
+    },
   };
 }

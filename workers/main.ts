@@ -5,6 +5,7 @@ import { createMercadoPagoClient } from '../activities/payments/mercadopago-clie
 import { createDb } from '../db/knex';
 import { loadConfig, type Config } from '../lib/config';
 import { createLogger, type Logger } from '../lib/logger';
+import { registerDbMetrics } from '../lib/db-metrics';
 import { createMetrics } from '../lib/metrics';
 import { startMetricsServer } from '../lib/metrics-server';
 import { flushSentry, initSentry } from '../lib/sentry';
@@ -45,6 +46,7 @@ export async function startWorker(
   }
   const db = createDb({ url: config.database.url, poolMax: config.database.poolMax, applicationName: 'cafe-flow-worker' });
   const metrics = createMetrics();
+  registerDbMetrics({ registry: metrics.registry, db, logger });
   const reportError = initSentry(config, 'cafe-flow-worker');
   const mercadopago = createMercadoPagoClient({
     accessToken: config.mercadopago.accessToken,
@@ -94,7 +96,7 @@ export async function startWorker(
 
 if (require.main === module) {
   const config = loadConfig();
-  const logger = createLogger({ level: config.log.level, name: 'cafe-flow-worker' });
+  const logger = createLogger({ level: config.log.level, name: 'cafe-flow-worker', file: config.log.file });
   startWorker(config, logger).then(
     (running) => {
       onShutdown(logger, () => running.close());

@@ -1,6 +1,7 @@
 import { ScheduleAlreadyRunning, type Client, type ScheduleOptions } from '@temporalio/client';
 import type { Config } from '../lib/config';
 import { backupDailySchedule } from '../workflows/maintenance/schedules';
+import { smokeHourlySchedule } from '../workflows/maintenance/smoke-schedule';
 
 export interface ScheduleExtras {
   /** Databases archived with the application's on every scheduled backup. */
@@ -15,6 +16,10 @@ export function maintenanceSchedules(config: Config, extras: ScheduleExtras = {}
       timezone: config.backups.timezone,
       extraDatabases: extras.extraDatabases ?? config.backups.extraDatabases,
     }),
+    // Only where there is a deployment to check: a worker without SMOKE_BASE_URL schedules none.
+    ...(config.smoke.baseUrl
+      ? [smokeHourlySchedule({ taskQueue: config.temporal.taskQueue, ...config.smoke, baseUrl: config.smoke.baseUrl })]
+      : []),
   ];
 }
 

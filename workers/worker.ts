@@ -8,6 +8,7 @@ import { createPaymentActivities, type PaymentActivityDeps } from '../activities
 import { instrumentActivities } from '../activities/instrument';
 import { createNotificationActivities } from '../activities/payments/notification-activities';
 import { createBackupActivities, type BackupSettings } from '../activities/maintenance/backup-activities';
+import { createSmokeActivities } from '../activities/maintenance/smoke-activities';
 import type { Client } from '@temporalio/client';
 
 export const workflowsPath = path.join(__dirname, '..', 'workflows');
@@ -33,6 +34,7 @@ export function createActivities(deps: ActivityDeps) {
       ...createPaymentActivities(deps),
       ...createNotificationActivities(deps),
       ...createBackupActivities({ ...deps, settings: deps.backups }),
+      ...createSmokeActivities(deps),
     },
     deps,
   );
