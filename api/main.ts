@@ -3,12 +3,14 @@ import type { AddressInfo } from 'node:net';
 import { createDb, pingDb } from '../db/knex';
 import { loadConfig, type Config } from '../lib/config';
 import { createLogger, type Logger } from '../lib/logger';
+import { registerDbMetrics } from '../lib/db-metrics';
 import { createMetrics } from '../lib/metrics';
 import { startMetricsServer } from '../lib/metrics-server';
 import { initSentry, flushSentry } from '../lib/sentry';
 import { onShutdown } from '../lib/shutdown';
 import { connectClient, pingTemporal } from '../lib/temporal';
 import { createApp } from './app';
+import { routeTemplate } from './http/request-context';
 
 export interface RunningApi {
   url: string;
@@ -22,6 +24,7 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
   const db = createDb({ url: config.database.url, poolMax: config.database.poolMax, applicationName: 'cafe-flow-api' });
   const temporal = await connectClient({ ...config.temporal, address: config.temporal.address });
   const metrics = createMetrics();
+  registerDbMetrics({ registry: metrics.registry, db, logger });
   const report = initSentry(config, 'cafe-flow-api');
   const { app, close: closeApp } = createApp({
     config,
@@ -32,7 +35,14 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
     readiness: { postgres: () => pingDb(db), temporal: () => pingTemporal(temporal) },
     reportError:
       report &&
-      ((error, ctx) => report(error, { requestId: ctx.state.requestId, route: ctx.path, userId: ctx.state.user?.userId })),
+      ((error, ctx) =>
+        report(error, {
+          requestId: ctx.state.requestId,
+          method: ctx.method,
+          route: routeTemplate(ctx),
+          userId: ctx.state.user?.userId,
+          businessId: ctx.state.businessId,
+        })),
   });
   const server = http.createServer(app.callback());
   // Longer than nginx's upstream keepalive, so the proxy never reuses a socket we just closed.
@@ -60,7 +70,7 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
 
 if (require.main === module) {
   const config = loadConfig();
-  const logger = createLogger({ level: config.log.level, name: 'cafe-flow-api' });
+  const logger = createLogger({ level: config.log.level, name: 'cafe-flow-api', file: config.log.file });
   startApi(config, logger).then(
     (api) => onShutdown(logger, () => api.close()),
     (error) => {

@@ -3,7 +3,8 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 /**
  * Every metric the API and the worker export, on a registry of their own (no global state, so
  * tests can build several). Names and labels are the contract monitoring/ alerts and dashboards
- * are written against; keep label values bounded (no ids).
+ * are written against; keep label values bounded (no ids). The gauges read from Postgres and the
+ * connection pool at scrape time are registered by lib/db-metrics.ts.
  */
 export function createMetrics(options: { defaultMetrics?: boolean; prefix?: string } = {}) {
   const registry = new Registry();

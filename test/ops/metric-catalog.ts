@@ -35,8 +35,8 @@ export const HISTOGRAMS = [
   'http_request_duration_seconds',
   'payment_confirmation_seconds',
   'activity_duration_seconds',
-  'temporal_workflow_task_schedule_to_start_latency_seconds',
-  'temporal_activity_schedule_to_start_latency_seconds',
+  'temporal_workflow_task_schedule_to_start_latency',
+  'temporal_activity_schedule_to_start_latency',
 ] as const;
 
 /** prom-client collectDefaultMetrics(). */
@@ -51,8 +51,8 @@ export const NODE_DEFAULT_METRICS = [
 export const TEMPORAL_SDK_METRICS = [
   'temporal_workflow_completed',
   'temporal_workflow_failed',
-  'temporal_workflow_task_schedule_to_start_latency_seconds',
-  'temporal_activity_schedule_to_start_latency_seconds',
+  'temporal_workflow_task_schedule_to_start_latency',
+  'temporal_activity_schedule_to_start_latency',
   'temporal_activity_execution_failed',
   'temporal_worker_task_slots_available',
   'temporal_num_pollers',
