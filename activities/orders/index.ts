@@ -1,3 +1,4 @@
+import { ApplicationFailure } from '@temporalio/activity';
 import type { Db } from '../../db/knex';
 import * as orders from '../../db/repositories/orders';
 import type { Logger } from '../../lib/logger';
@@ -8,6 +9,25 @@ export interface OrderActivityDeps {
   db: Db;
   logger: Logger;
   metrics: Metrics;
+}
+
+export const OrderDataFailure = 'InvalidOrderData';
+
+/**
+ * Postgres data exceptions (class 22: bad encoding, out-of-range values) and check violations
+ * (23514) will fail the same way on every retry; they become non-retryable so a workflow never
+ * wedges on them. Connection and other errors are rethrown for Temporal to retry.
+ */
+async function storing<T>(write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === 'string' && (code.startsWith('22') || code === '23514' || code === '54000')) {
+      throw ApplicationFailure.nonRetryable(`Postgres refused the order data (${code})`, OrderDataFailure, { code });
+    }
+    throw error;
+  }
 }
 
 const toRow = (event: OrderEvent): orders.OrderEventRow => ({
@@ -35,31 +55,33 @@ export function createOrderActivities({ db, metrics }: OrderActivityDeps) {
       event: OrderEvent;
     }): Promise<void> {
       const { order, event } = input;
-      const created = await db.transaction(async (trx) => {
-        const inserted = await orders.insertOrderIfAbsent(
-          trx,
-          {
-            id: order.orderId,
-            businessId: order.businessId,
-            customerId: order.customerId,
-            idempotencyKey: input.idempotencyKey,
-            requestHash: input.requestHash,
-            workflowId: input.workflowId,
-            status: order.status,
-            currency: order.currency,
-            totalMinor: order.totalMinor,
-            notes: order.notes,
-            pickupName: order.pickupName,
-            paymentDeadline: new Date(input.paymentDeadline),
-            lastEventSeq: event.seq,
-            createdAt: new Date(order.placedAt),
-          },
-          order.items.map((item, index) => ({ ...item, line: index + 1 })),
-          toRow(event),
-        );
-        if (inserted) await orders.notifyOrderChange(trx, { ...eventPayload(event), status: order.status });
-        return inserted;
-      });
+      const created = await storing(() =>
+        db.transaction(async (trx) => {
+          const inserted = await orders.insertOrderIfAbsent(
+            trx,
+            {
+              id: order.orderId,
+              businessId: order.businessId,
+              customerId: order.customerId,
+              idempotencyKey: input.idempotencyKey,
+              requestHash: input.requestHash,
+              workflowId: input.workflowId,
+              status: order.status,
+              currency: order.currency,
+              totalMinor: order.totalMinor,
+              notes: order.notes,
+              pickupName: order.pickupName,
+              paymentDeadline: new Date(input.paymentDeadline),
+              lastEventSeq: event.seq,
+              createdAt: new Date(order.placedAt),
+            },
+            order.items.map((item, index) => ({ ...item, line: index + 1 })),
+            toRow(event),
+          );
+          if (inserted) await orders.notifyOrderChange(trx, { ...eventPayload(event), status: order.status });
+          return inserted;
+        }),
+      );
       if (created) {
         metrics.ordersPlaced.inc({ currency: order.currency });
         metrics.orderTransitions.inc({ to: event.toStatus });
@@ -81,11 +103,13 @@ export function createOrderActivities({ db, metrics }: OrderActivityDeps) {
       if (input.refundId) patch.refundId = input.refundId;
       if (input.cancelReason) patch.cancelReason = input.cancelReason;
       if (event.type === 'payment_approved') patch.paidAt = new Date(event.occurredAt);
-      const appended = await db.transaction(async (trx) => {
-        const done = await orders.appendOrderEvent(trx, toRow(event), patch);
-        if (done) await orders.notifyOrderChange(trx, { ...eventPayload(event), status: event.toStatus });
-        return done;
-      });
+      const appended = await storing(() =>
+        db.transaction(async (trx) => {
+          const done = await orders.appendOrderEvent(trx, toRow(event), patch);
+          if (done) await orders.notifyOrderChange(trx, { ...eventPayload(event), status: event.toStatus });
+          return done;
+        }),
+      );
       if (appended) countEvent(metrics, event, input.totalMinor, input.currency, input.placedAt);
     },
   };

@@ -30,6 +30,7 @@ export type AuthService = ReturnType<typeof createAuthService>;
 export function createAuthService(deps: { db: Db; settings: AuthSettings; logger: Logger; metrics: Metrics }) {
   const { db, settings, logger, metrics } = deps;
   const accessTokens = new AccessTokens(settings.jwtSecret, settings.accessTokenTtlSeconds);
+  const oneAtATime = keyedQueue();
   const throttleOptions = {
     maxFailures: settings.loginMaxFailures,
     windowSeconds: settings.loginLockSeconds,
@@ -78,20 +79,29 @@ export function createAuthService(deps: { db: Db; settings: AuthSettings; logger
       });
     },
 
-    async login(input: { email: string; password: string }, ip: string): Promise<Session> {
-      const keys = [`account:${input.email.toLowerCase()}`, `ip:${ip}`];
-      await ensureNotLocked(keys);
-      const user = await users.findUserByEmail(db, input.email);
-      const ok = await verifyPassword(input.password, user?.passwordHash ?? (await dummyPasswordHash(settings.passwordHashCost)));
-      if (!user || !ok) {
-        await Promise.all(keys.map((key) => throttles.recordFailure(db, key, throttleOptions)));
-        metrics.loginFailures.inc({ reason: user ? 'wrong_password' : 'unknown_account' });
-        logger.warn({ category: 'security', event: 'login_failed', ip }, 'login failed');
-        throw unauthorized('INVALID_CREDENTIALS', 'Email or password is incorrect');
-      }
-      await throttles.clearFailures(db, keys[0] as string);
-      const { passwordHash: _secret, ...publicUser } = user;
-      return issueSession(publicUser, randomUUID());
+    login(input: { email: string; password: string }, ip: string): Promise<Session> {
+      // With TRUST_PROXY the address comes from X-Forwarded-For, which a client reaching the app
+      // directly can fill with kilobytes: more than the throttle table's primary-key index takes.
+      const keys = [`account:${input.email.toLowerCase()}`, `ip:${ip.slice(0, 64)}`];
+      // Attempts on one account run one after another: run side by side, a burst of guesses would
+      // all pass the lock check before the first failure is counted.
+      return oneAtATime(keys[0] as string, async () => {
+        await ensureNotLocked(keys);
+        const user = await users.findUserByEmail(db, input.email);
+        const ok = await verifyPassword(
+          input.password,
+          user?.passwordHash ?? (await dummyPasswordHash(settings.passwordHashCost)),
+        );
+        if (!user || !ok) {
+          await Promise.all(keys.map((key) => throttles.recordFailure(db, key, throttleOptions)));
+          metrics.loginFailures.inc({ reason: user ? 'wrong_password' : 'unknown_account' });
+          logger.warn({ category: 'security', event: 'login_failed', ip }, 'login failed');
+          throw unauthorized('INVALID_CREDENTIALS', 'Email or password is incorrect');
+        }
+        await throttles.clearFailures(db, keys[0] as string);
+        const { passwordHash: _secret, ...publicUser } = user;
+        return issueSession(publicUser, randomUUID());
+      });
     },
 
     /**
@@ -133,6 +143,21 @@ export function createAuthService(deps: { db: Db; settings: AuthSettings; logger
     verifyAccessToken: (token: string) => accessTokens.verify(token),
 
     findUser: (id: string) => users.findUserById(db, id),
+  };
+}
+
+/** Runs tasks with the same key one after another (in this process); different keys run side by side. */
+function keyedQueue() {
+  const tails = new Map<string, Promise<unknown>>();
+  return async function <T>(key: string, task: () => Promise<T>): Promise<T> {
+    const run = (tails.get(key) ?? Promise.resolve()).then(task, task);
+    const tail = run.catch(() => undefined);
+    tails.set(key, tail);
+    try {
+      return await run;
+    } finally {
+      if (tails.get(key) === tail) tails.delete(key);
+    }
   };
 }
 

@@ -112,7 +112,12 @@ export function registerBusinessRoutes(api: ApiRoutes, service: BusinessesServic
     tags: ['businesses'],
     auth: 'user',
     params: BusinessIdParams.extend({ userId: z.uuid() }),
-    responses: { 204: { description: 'Removed' }, 403: { description: 'Role too low' }, 404: notFound },
+    responses: {
+      204: { description: 'Removed' },
+      403: { description: 'Role too low' },
+      404: notFound,
+      409: { description: 'That person owns the café and cannot be removed (MEMBER_IS_OWNER)' },
+    },
     handler: async (ctx, { params, user }) => {
       ctx.state.businessId = params.businessId;
       await service.removeMember(user.userId, params.businessId, params.userId);

@@ -51,6 +51,10 @@ function fromLibraryError(error: unknown): AppError | undefined {
     return new AppError(400, 'INVALID_JSON', 'Request body is not valid JSON');
   }
   if (status === 415) return new AppError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json');
+  // A Content-Encoding the body does not match: zlib (Z_DATA_ERROR...) or brotli (ERR__ERROR_...) cannot inflate it.
+  if (typeof e?.code === 'string' && /^(Z_|ERR__ERROR_)/.test(e.code)) {
+    return new AppError(400, 'INVALID_BODY_ENCODING', 'The body could not be decoded as its Content-Encoding says');
+  }
   if (e?.code === '23505') return new AppError(409, 'CONFLICT', 'The resource already exists');
   if (e?.code === '22P02') return new AppError(400, 'VALIDATION_FAILED', 'A value has the wrong format');
   if (isUnavailable(error)) {
@@ -87,6 +91,9 @@ export function errorHandler(report: (error: unknown, ctx: AppContext) => void) 
         ctx.body = errorBody('NOT_IMPLEMENTED', `${ctx.method} is not supported`);
       }
     } catch (error) {
+      // A body left half read (too large, badly encoded) cannot be skipped to reach the next request
+      // on this connection: Node closes it, so say so, or a keep-alive client reuses a dead socket.
+      if (ctx.req && !ctx.req.complete) ctx.set('Connection', 'close');
       const known = error instanceof AppError ? error : fromLibraryError(error);
       if (known) {
         ctx.status = known.status;

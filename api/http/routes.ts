@@ -45,7 +45,7 @@ export const ErrorSchema = z
   .meta({ id: 'Error' });
 
 const commonErrors = {
-  400: 'Validation failed (VALIDATION_FAILED, INVALID_JSON)',
+  400: 'Validation failed (VALIDATION_FAILED, INVALID_JSON, INVALID_BODY_ENCODING)',
   429: 'Rate limited (RATE_LIMITED); see Retry-After',
   500: 'Unexpected error (INTERNAL_ERROR)',
 } as const;
@@ -64,6 +64,39 @@ function validate<T extends ZodType>(schema: T, value: unknown, where: string): 
     `Invalid request ${where}`,
     result.error.issues.map((issue) => ({ in: where, path: issue.path.join('.'), message: issue.message })),
   );
+}
+
+/** Our bodies nest three levels; a provider's callback a few more. Deeper is an attack on the parser or the stack. */
+const MAX_DEPTH = 32;
+// Postgres text and jsonb cannot hold U+0000, and a lone UTF-16 surrogate is not text (jsonb refuses
+// it, text turns it into U+FFFD): refused here with a 400, not halfway through a transaction or a workflow.
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const isUnstorable = (text: string) => text.includes('\u0000') || LONE_SURROGATE.test(text);
+
+/** The first place in `value` that could not be stored, if any; iterative, so no nesting overflows the stack. */
+function unstorable(value: unknown): { path: string; message: string } | undefined {
+  const pending: { value: unknown; path: string[] }[] = [{ value, path: [] }];
+  while (pending.length > 0) {
+    const { value: current, path } = pending.pop()!;
+    if (typeof current === 'string' && isUnstorable(current)) {
+      return { path: path.join('.'), message: 'Text must not contain NUL characters or unpaired surrogates' };
+    }
+    if (current === null || typeof current !== 'object') continue;
+    if (path.length >= MAX_DEPTH) return { path: path.slice(0, 3).join('.'), message: `Nested deeper than ${MAX_DEPTH} levels` };
+    for (const [key, child] of Object.entries(current)) {
+      if (isUnstorable(key))
+        return { path: path.join('.'), message: 'Field names must not contain NUL characters or unpaired surrogates' };
+      pending.push({ value: child, path: [...path, key] });
+    }
+  }
+  return undefined;
+}
+
+function refuseUnstorable(inputs: Record<string, unknown>): void {
+  for (const [where, value] of Object.entries(inputs)) {
+    const found = unstorable(value);
+    if (found) throw new AppError(400, 'VALIDATION_FAILED', `Invalid request ${where}`, [{ in: where, ...found }]);
+  }
 }
 
 /**
@@ -102,6 +135,8 @@ export class ApiRoutes {
       if (route.body && ctx.request.is('application/json', '+json') === false) {
         throw new AppError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json');
       }
+      // Every route, schema or not: the webhook stores its raw query and body as jsonb.
+      refuseUnstorable({ path: ctx.params, query: ctx.query, body: (ctx.request as { body?: unknown }).body });
       const input = {
         params: (route.params ? validate(route.params, ctx.params, 'path') : undefined) as Infer<P>,
         query: (route.query ? validate(route.query, ctx.query, 'query') : undefined) as Infer<Q>,

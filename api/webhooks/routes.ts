@@ -26,6 +26,8 @@ export function registerWebhookRoutes(api: ApiRoutes, service: WebhooksService):
       },
       400: { description: 'Not a MercadoPago notification (INVALID_NOTIFICATION)' },
       401: { description: 'INVALID_SIGNATURE, MISSING_SIGNATURE or STALE_SIGNATURE' },
+      413: { description: 'Body larger than the limit (PAYLOAD_TOO_LARGE)' },
+      415: { description: 'A charset or Content-Encoding the server cannot read (UNSUPPORTED_MEDIA_TYPE)' },
       503: { description: 'Webhook secret not configured, or Temporal unavailable: MercadoPago will redeliver' },
     },
     handler: async (ctx, { query, headers }) => {
