@@ -43,14 +43,47 @@ const ONE_SHOT_JOBS = ['temporal-admin-tools', 'temporal-namespace-setup'];
 
 /** Everything the application's config reads (the brief's list), plus compose-only ones. */
 const APP_VARIABLES = [
-  'NODE_ENV', 'PORT', 'METRICS_PORT', 'WORKER_METRICS_PORT', 'TEMPORAL_METRICS_PORT', 'LOG_LEVEL', 'LOG_FILE',
-  'DATABASE_URL', 'DATABASE_POOL_MAX', 'TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'TEMPORAL_TLS_CERT_PATH',
-  'TEMPORAL_TLS_KEY_PATH', 'TEMPORAL_TLS_CA_PATH', 'TEMPORAL_TASK_QUEUE', 'JWT_SECRET', 'ACCESS_TOKEN_TTL_SECONDS',
-  'REFRESH_TOKEN_TTL_SECONDS', 'ALLOWED_ORIGINS', 'RATE_LIMIT_PER_MINUTE', 'TRUST_PROXY', 'PUBLIC_BASE_URL',
-  'MERCADOPAGO_ACCESS_TOKEN', 'MERCADOPAGO_WEBHOOK_SECRET', 'MERCADOPAGO_API_URL', 'MERCADOPAGO_WEBHOOK_TOLERANCE_SECONDS',
-  'PAYMENT_TIMEOUT_SECONDS', 'ACCEPT_TIMEOUT_SECONDS', 'SENTRY_DSN', 'SENTRY_ENVIRONMENT', 'BACKUP_DIR', 'BACKUP_TIMEZONE',
-  'BACKUP_KEEP_DAILY', 'BACKUP_KEEP_WEEKLY', 'SMOKE_BASE_URL', 'SMOKE_P95_MS',
-  'POSTGRES_USER', 'POSTGRES_PASSWORD', 'POSTGRES_DB', 'GRAFANA_ADMIN_PASSWORD', 'DOMAIN',
+  'NODE_ENV',
+  'PORT',
+  'METRICS_PORT',
+  'WORKER_METRICS_PORT',
+  'TEMPORAL_METRICS_PORT',
+  'LOG_LEVEL',
+  'LOG_FILE',
+  'DATABASE_URL',
+  'DATABASE_POOL_MAX',
+  'TEMPORAL_ADDRESS',
+  'TEMPORAL_NAMESPACE',
+  'TEMPORAL_TLS_CERT_PATH',
+  'TEMPORAL_TLS_KEY_PATH',
+  'TEMPORAL_TLS_CA_PATH',
+  'TEMPORAL_TASK_QUEUE',
+  'JWT_SECRET',
+  'ACCESS_TOKEN_TTL_SECONDS',
+  'REFRESH_TOKEN_TTL_SECONDS',
+  'ALLOWED_ORIGINS',
+  'RATE_LIMIT_PER_MINUTE',
+  'TRUST_PROXY',
+  'PUBLIC_BASE_URL',
+  'MERCADOPAGO_ACCESS_TOKEN',
+  'MERCADOPAGO_WEBHOOK_SECRET',
+  'MERCADOPAGO_API_URL',
+  'MERCADOPAGO_WEBHOOK_TOLERANCE_SECONDS',
+  'PAYMENT_TIMEOUT_SECONDS',
+  'ACCEPT_TIMEOUT_SECONDS',
+  'SENTRY_DSN',
+  'SENTRY_ENVIRONMENT',
+  'BACKUP_DIR',
+  'BACKUP_TIMEZONE',
+  'BACKUP_KEEP_DAILY',
+  'BACKUP_KEEP_WEEKLY',
+  'SMOKE_BASE_URL',
+  'SMOKE_P95_MS',
+  'POSTGRES_USER',
+  'POSTGRES_PASSWORD',
+  'POSTGRES_DB',
+  'GRAFANA_ADMIN_PASSWORD',
+  'DOMAIN',
 ];
 const SECRET_NAME = /(PASSWORD|PWD|SECRET|TOKEN|_KEY|_PASS|DSN|WEBHOOK_URL|DATABASE_URL)$/;
 
@@ -135,7 +168,9 @@ describe('ops: docker-compose.production.yml', function () {
 
   it('when compose interpolates a variable, then .env.production.example documents it', function () {
     const documented = parseEnvExample();
-    const referenced = new Set([...readRepoFile('docker-compose.production.yml').matchAll(/(?<!\$)\$\{([A-Z0-9_]+)/g)].map((m) => m[1] ?? ''));
+    const referenced = new Set(
+      [...readRepoFile('docker-compose.production.yml').matchAll(/(?<!\$)\$\{([A-Z0-9_]+)/g)].map((m) => m[1] ?? ''),
+    );
     for (const name of referenced) expect(documented.has(name), `${name} missing from .env.production.example`).to.equal(true);
   });
 
@@ -144,7 +179,8 @@ describe('ops: docker-compose.production.yml', function () {
       for (const volume of service.volumes ?? []) {
         const source = volume.split(':')[0] ?? '';
         if (source.startsWith('./')) expect(fs.existsSync(repoPath(source)), `${name} mounts missing ${source}`).to.equal(true);
-        else if (!source.startsWith('/') && !source.startsWith('$')) expect(compose.volumes, `${name} volume ${source}`).to.have.property(source);
+        else if (!source.startsWith('/') && !source.startsWith('$'))
+          expect(compose.volumes, `${name} volume ${source}`).to.have.property(source);
       }
     }
     expect(services.grafana?.volumes).to.include('./monitoring/grafana/dashboards:/var/lib/grafana/dashboards:ro');
@@ -179,7 +215,10 @@ describe('ops: Dockerfile', function () {
   });
 
   it('when reading the api and worker targets, then each runs as a non-root user with a healthcheck and its command', function () {
-    const expected: Record<string, string> = { api: 'CMD ["node", "dist/api/main.js"]', worker: 'CMD ["node", "dist/workers/main.js"]' };
+    const expected: Record<string, string> = {
+      api: 'CMD ["node", "dist/api/main.js"]',
+      worker: 'CMD ["node", "dist/workers/main.js"]',
+    };
     for (const [target, cmd] of Object.entries(expected)) {
       const stage = stages.get(target) ?? '';
       expect(stage, target).to.match(/^USER node$/m);
@@ -192,7 +231,9 @@ describe('ops: Dockerfile', function () {
   });
 
   it('when sending the build context, then .dockerignore keeps out env files, node_modules and git', function () {
-    const ignored = readRepoFile('.dockerignore').split('\n').map((l) => l.trim());
+    const ignored = readRepoFile('.dockerignore')
+      .split('\n')
+      .map((l) => l.trim());
     for (const entry of ['.env', '.env.*', 'node_modules', '.git', 'dist']) expect(ignored, entry).to.include(entry);
   });
 });

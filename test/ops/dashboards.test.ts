@@ -101,7 +101,9 @@ describe('ops: Grafana dashboards', function () {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cafe-flow-dashboards-'));
     try {
       const file = path.join(dir, 'dashboard-queries.yml');
-      const doc = { groups: [{ name: 'dashboard-queries', rules: rules.map((expr, i) => ({ record: `dashboard:query_${i}:check`, expr })) }] };
+      const doc = {
+        groups: [{ name: 'dashboard-queries', rules: rules.map((expr, i) => ({ record: `dashboard:query_${i}:check`, expr })) }],
+      };
       fs.writeFileSync(file, YAML.stringify(doc));
       const result = run(promtool, ['check', 'rules', file]);
       expect(result.status, describeFailure(result)).to.equal(0);
@@ -112,7 +114,10 @@ describe('ops: Grafana dashboards', function () {
   });
 
   it('when a dashboard or alert names a metric, then it is in the contract or a known exporter metric', function () {
-    const exprs = [...queryPanels.flatMap(({ panel }) => (panel.targets ?? []).map((t) => toPromQl(t.expr ?? ''))), ...alertExpressions()];
+    const exprs = [
+      ...queryPanels.flatMap(({ panel }) => (panel.targets ?? []).map((t) => toPromQl(t.expr ?? ''))),
+      ...alertExpressions(),
+    ];
     const unknown = new Set<string>();
     for (const expr of exprs) for (const name of metricNamesIn(expr)) if (!isKnownMetric(name)) unknown.add(name);
     expect([...unknown], 'metrics missing from test/ops/metric-catalog.ts').to.deep.equal([]);
@@ -120,7 +125,9 @@ describe('ops: Grafana dashboards', function () {
 
   it('when reading the dashboards, then every application metric of the contract is charted', function () {
     const used = new Set(
-      queryPanels.flatMap(({ panel }) => (panel.targets ?? []).flatMap((t) => metricNamesIn(toPromQl(t.expr ?? '')).map(baseMetric))),
+      queryPanels.flatMap(({ panel }) =>
+        (panel.targets ?? []).flatMap((t) => metricNamesIn(toPromQl(t.expr ?? '')).map(baseMetric)),
+      ),
     );
     const missing = APP_METRICS.filter((m) => !used.has(m));
     expect(missing, 'contract metrics without a panel').to.deep.equal([]);
@@ -140,7 +147,8 @@ describe('ops: Grafana dashboards', function () {
     const providers = loadYaml<{ providers: { type: string; options: { path: string } }[] }>(
       'monitoring/grafana/provisioning/dashboards/cafe-flow.yml',
     ).providers;
-    const grafanaVolumes = loadYaml<{ services: { grafana: { volumes: string[] } } }>('docker-compose.production.yml').services.grafana.volumes;
+    const grafanaVolumes = loadYaml<{ services: { grafana: { volumes: string[] } } }>('docker-compose.production.yml').services
+      .grafana.volumes;
     expect(grafanaVolumes).to.include(`./${DASHBOARD_DIR}:${providers[0]?.options.path}:ro`);
     expect(grafanaVolumes).to.include('./monitoring/grafana/provisioning:/etc/grafana/provisioning:ro');
   });
@@ -152,7 +160,11 @@ describe('ops: metric name extraction', function () {
       'histogram_quantile(0.95, sum by (le, route) (rate(http_request_duration_seconds_bucket{route!~"/health"}[5m]))) > 5e-1 ' +
       'and on () (time() - max(backup_last_success_timestamp_seconds offset 1d)) > 26 * 3600 ' +
       'or label_replace(up{job="x"}, "task_kind", "workflow", "", "")';
-    expect(metricNamesIn(expr).sort()).to.deep.equal(['backup_last_success_timestamp_seconds', 'http_request_duration_seconds_bucket', 'up']);
+    expect(metricNamesIn(expr).sort()).to.deep.equal([
+      'backup_last_success_timestamp_seconds',
+      'http_request_duration_seconds_bucket',
+      'up',
+    ]);
   });
 
   it('when a metric is misspelled, then the catalog rejects it', function () {

@@ -55,11 +55,17 @@ export function adaptConfig(
   c = replaceOnce(c, 'listen 443 ssl default_server;', `listen 127.0.0.1:${o.httpsPort} ssl default_server;`);
   // No Docker DNS here: a static upstream, so `resolve` goes too.
   c = replaceOnce(c, /server api:3000 resolve /, `server 127.0.0.1:${o.upstreamPort} `);
-  const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `    ${t}_temp_path ${o.dir}/${t}_temp;`).join('\n');
+  const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']
+    .map((t) => `    ${t}_temp_path ${o.dir}/${t}_temp;`)
+    .join('\n');
   c = replaceOnce(c, /^http \{$/m, `http {\n${temp}`);
   if (olderThan(o.version, [1, 25, 1])) {
     c = replaceOnce(c, /^\s*http2 on;$/m, '');
-    c = replaceOnce(c, `listen 127.0.0.1:${o.httpsPort} ssl default_server;`, `listen 127.0.0.1:${o.httpsPort} ssl http2 default_server;`);
+    c = replaceOnce(
+      c,
+      `listen 127.0.0.1:${o.httpsPort} ssl default_server;`,
+      `listen 127.0.0.1:${o.httpsPort} ssl http2 default_server;`,
+    );
   }
   return c;
 }
@@ -121,11 +127,14 @@ export function request(
 
 export function handshake(port: number, options: tls.ConnectionOptions): Promise<string> {
   return new Promise((resolve, reject) => {
-    const socket = tls.connect({ host: '127.0.0.1', port, servername: 'cafe.example.com', rejectUnauthorized: false, ...options }, () => {
-      const protocol = socket.getProtocol() ?? '';
-      socket.end();
-      resolve(protocol);
-    });
+    const socket = tls.connect(
+      { host: '127.0.0.1', port, servername: 'cafe.example.com', rejectUnauthorized: false, ...options },
+      () => {
+        const protocol = socket.getProtocol() ?? '';
+        socket.end();
+        resolve(protocol);
+      },
+    );
     socket.on('error', reject);
   });
 }

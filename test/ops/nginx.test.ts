@@ -8,7 +8,15 @@ import type net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  adaptConfig, CONFIG, freePort, handshake, nginxVersion, request, waitForPort, type Response, type SeenRequest,
+  adaptConfig,
+  CONFIG,
+  freePort,
+  handshake,
+  nginxVersion,
+  request,
+  waitForPort,
+  type Response,
+  type SeenRequest,
 } from './nginx-harness';
 import { describeFailure, readRepoFile, requireTool, run } from './support';
 
@@ -29,8 +37,19 @@ describe('ops: nginx production config', function () {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cafe-flow-nginx-'));
     fs.chmodSync(dir, 0o755); // nginx workers run as an unprivileged user and write temp files here
     const cert = run(openssl, [
-      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=cafe.example.com',
-      '-keyout', path.join(dir, 'privkey.pem'), '-out', path.join(dir, 'fullchain.pem'),
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=cafe.example.com',
+      '-keyout',
+      path.join(dir, 'privkey.pem'),
+      '-out',
+      path.join(dir, 'fullchain.pem'),
     ]);
     expect(cert.status, describeFailure(cert)).to.equal(0);
 
@@ -112,7 +131,9 @@ describe('ops: nginx production config', function () {
 
   describe('behaviour against a stub API', function () {
     before(async function () {
-      proc = spawn(nginx, ['-c', confPath, '-p', dir, '-e', path.join(dir, 'error.log'), '-g', 'daemon off;'], { stdio: 'ignore' });
+      proc = spawn(nginx, ['-c', confPath, '-p', dir, '-e', path.join(dir, 'error.log'), '-g', 'daemon off;'], {
+        stdio: 'ignore',
+      });
       await waitForPort(httpsPort, 10_000);
       await waitForPort(httpPort, 10_000);
     });
@@ -126,7 +147,12 @@ describe('ops: nginx production config', function () {
     });
 
     it('when proxying, then security headers replace the upstream ones and client-sent X-Forwarded-For is overwritten', async function () {
-      const res = await request(httpsPort, { path: '/v1/ping', headers: { 'x-forwarded-for': '6.6.6.6' }, from: '127.0.0.3', secure: true });
+      const res = await request(httpsPort, {
+        path: '/v1/ping',
+        headers: { 'x-forwarded-for': '6.6.6.6' },
+        from: '127.0.0.3',
+        secure: true,
+      });
       expect(res.status).to.equal(200);
       expect(res.headers['strict-transport-security']).to.equal('max-age=63072000; includeSubDomains');
       expect(res.headers['x-content-type-options']).to.equal('nosniff');
@@ -142,10 +168,20 @@ describe('ops: nginx production config', function () {
     });
 
     it('when a client sends an X-Request-Id, then a well-formed one is kept and a malformed one replaced', async function () {
-      const kept = await request(httpsPort, { path: '/v1/ping', headers: { 'x-request-id': 'req-0123456789abcdef' }, from: '127.0.0.4', secure: true });
+      const kept = await request(httpsPort, {
+        path: '/v1/ping',
+        headers: { 'x-request-id': 'req-0123456789abcdef' },
+        from: '127.0.0.4',
+        secure: true,
+      });
       expect(kept.headers['x-request-id']).to.equal('req-0123456789abcdef');
       expect(seen.at(-1)?.headers['x-request-id']).to.equal('req-0123456789abcdef');
-      const replaced = await request(httpsPort, { path: '/v1/ping', headers: { 'x-request-id': 'x"}' }, from: '127.0.0.4', secure: true });
+      const replaced = await request(httpsPort, {
+        path: '/v1/ping',
+        headers: { 'x-request-id': 'x"}' },
+        from: '127.0.0.4',
+        secure: true,
+      });
       expect(replaced.headers['x-request-id']).to.match(/^[0-9a-f]{32}$/);
     });
 
@@ -169,7 +205,10 @@ describe('ops: nginx production config', function () {
       }
       // 1 + burst 20 pass at once, then one more every 600 ms (100 r/m).
       const refills = Math.ceil((Date.now() - started) / 600);
-      expect(statuses.slice(0, 21).every((s) => s === 200), statuses.join(',')).to.equal(true);
+      expect(
+        statuses.slice(0, 21).every((s) => s === 200),
+        statuses.join(','),
+      ).to.equal(true);
       expect(statuses.filter((s) => s === 200).length, statuses.join(',')).to.be.at.most(21 + refills);
       expect(statuses.filter((s) => s === 429).length, statuses.join(',')).to.be.at.least(1);
       expect(rejected?.body).to.equal('{"error":"too_many_requests"}');
@@ -179,9 +218,12 @@ describe('ops: nginx production config', function () {
       const body = JSON.stringify({ type: 'payment', data: { id: '123' } });
       for (let i = 0; i < 30; i++) {
         const res = await request(httpsPort, {
-          path: '/v1/webhooks/mercadopago?data.id=123&type=payment', method: 'POST', body,
+          path: '/v1/webhooks/mercadopago?data.id=123&type=payment',
+          method: 'POST',
+          body,
           headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) },
-          from: '127.0.0.5', secure: true,
+          from: '127.0.0.5',
+          secure: true,
         });
         expect(res.status, `webhook ${i}`).to.equal(200);
       }
@@ -190,8 +232,12 @@ describe('ops: nginx production config', function () {
     it('when a webhook is too large or not a POST, then nginx rejects it', async function () {
       const big = 'x'.repeat(100 * 1024);
       const tooLarge = await request(httpsPort, {
-        path: '/v1/webhooks/mercadopago', method: 'POST', body: big,
-        headers: { 'content-type': 'application/json', 'content-length': String(big.length) }, from: '127.0.0.7', secure: true,
+        path: '/v1/webhooks/mercadopago',
+        method: 'POST',
+        body: big,
+        headers: { 'content-type': 'application/json', 'content-length': String(big.length) },
+        from: '127.0.0.7',
+        secure: true,
       });
       expect(tooLarge.status).to.equal(413);
       const get = await request(httpsPort, { path: '/v1/webhooks/mercadopago', from: '127.0.0.7', secure: true });
@@ -205,7 +251,9 @@ describe('ops: nginx production config', function () {
         () => undefined,
         (err: NodeJS.ErrnoException) => err,
       );
-      expect(refused?.code, 'the server, not the client, must refuse the CBC suite').to.match(/ALERT_HANDSHAKE_FAILURE|NO_SHARED_CIPHER/);
+      expect(refused?.code, 'the server, not the client, must refuse the CBC suite').to.match(
+        /ALERT_HANDSHAKE_FAILURE|NO_SHARED_CIPHER/,
+      );
     });
   });
 });

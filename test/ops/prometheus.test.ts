@@ -159,7 +159,15 @@ describe('ops: Prometheus and alert rules', function () {
 
     it('when listing scrape jobs, then every job of the metrics contract is scraped', function () {
       const jobs = config.scrape_configs.map((s) => s.job_name);
-      for (const job of ['cafe-flow-api', 'cafe-flow-worker', 'cafe-flow-worker-sdk', 'temporal', 'postgres-exporter', 'node-exporter', 'blackbox']) {
+      for (const job of [
+        'cafe-flow-api',
+        'cafe-flow-worker',
+        'cafe-flow-worker-sdk',
+        'temporal',
+        'postgres-exporter',
+        'node-exporter',
+        'blackbox',
+      ]) {
         expect(jobs, `scrape job ${job}`).to.include(job);
       }
       expect(config.rule_files).to.deep.equal(['alerts/*.yml']);
@@ -182,12 +190,17 @@ describe('ops: Prometheus and alert rules', function () {
         source_matchers: string[];
         target_matchers: string[];
       }
-      const am = loadYaml<{ route: Route; receivers: { name: string }[]; inhibit_rules: InhibitRule[] }>('monitoring/alertmanager.yml');
+      const am = loadYaml<{ route: Route; receivers: { name: string }[]; inhibit_rules: InhibitRule[] }>(
+        'monitoring/alertmanager.yml',
+      );
       const receivers = new Set(am.receivers.map((r) => r.name));
       const routes = [am.route, ...(am.route.routes ?? [])];
       for (const route of routes) expect(receivers, `receiver ${route.receiver}`).to.include(route.receiver);
       for (const severity of ['critical', 'warning', 'info']) {
-        expect(routes.some((r) => r.matchers?.includes(`severity="${severity}"`)), `route for ${severity}`).to.equal(true);
+        expect(
+          routes.some((r) => r.matchers?.includes(`severity="${severity}"`)),
+          `route for ${severity}`,
+        ).to.equal(true);
       }
 
       const alertNames = new Set(loadAlerts().map((a) => a.alert));
