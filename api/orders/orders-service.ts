@@ -7,9 +7,7 @@ import {
 } from '@temporalio/client';
 import { ApplicationFailure, TypedSearchAttributes } from '@temporalio/common';
 import type { Db } from '../../db/knex';
-import { findBusiness } from '../../db/repositories/businesses';
 import * as orders from '../../db/repositories/orders';
-import { findProducts } from '../../db/repositories/products';
 import { AppError, notFound } from '../../lib/errors';
 import {
   OrderFailure,
@@ -27,7 +25,8 @@ import type { processOrder } from '../../workflows/orders/order-workflow';
 import { BUSINESS_ID_KEY, ORDER_STATUS_KEY } from '../../workflows/orders/search-attributes';
 import { STAFF, requireRole } from '../businesses/access';
 import { decodeCursor, encodeCursor } from './cursor';
-import { fromEvent, fromRow, fromView, normaliseItems, orderIdFor, requestHash } from './order-mapping';
+import { fromEvent, fromRow, fromView, orderIdFor, requestHash } from './order-mapping';
+import { priceOrder } from './pricing';
 import type { OrderResponse, PlaceOrderBody } from './schemas';
 
 export interface OrdersSettings {
@@ -46,38 +45,6 @@ const failureType = (error: unknown): string | undefined => {
 const actionUpdates = { accept: acceptUpdate, ready: readyUpdate, complete: completeUpdate } as const;
 
 export function createOrdersService({ db, temporal, settings }: { db: Db; temporal: Client; settings: OrdersSettings }) {
-  async function priced(businessId: string, body: PlaceOrderBody) {
-    const business = await findBusiness(db, businessId);
-    if (!business) throw notFound('Business');
-    const wanted = normaliseItems(body.items);
-    const products = new Map(
-      (
-        await findProducts(
-          db,
-          businessId,
-          wanted.map((item) => item.productId),
-        )
-      ).map((p) => [p.id, p]),
-    );
-    const items = wanted.map(({ productId, quantity }) => {
-      const product = products.get(productId);
-      if (!product) throw new AppError(422, 'UNKNOWN_PRODUCT', `Product ${productId} is not on this menu`, { productId });
-      if (!product.available)
-        throw new AppError(422, 'PRODUCT_UNAVAILABLE', `${product.name} is not available right now`, { productId });
-      return {
-        productId,
-        name: product.name,
-        unitPriceMinor: product.priceMinor,
-        quantity,
-        lineTotalMinor: product.priceMinor * quantity,
-      };
-    });
-    const totalMinor = items.reduce((sum, item) => sum + item.lineTotalMinor, 0);
-    if (totalMinor <= 0) throw new AppError(422, 'EMPTY_ORDER_TOTAL', 'An order must cost something to be paid');
-    if (totalMinor > 2_000_000_000) throw new AppError(422, 'ORDER_TOO_LARGE', 'The order total is too large');
-    return { business, items, totalMinor };
-  }
-
   /** A repeat of a placed order: same body answers the order, another body is a conflict. */
   async function existing(orderId: string, hash: string): Promise<OrderResponse | undefined> {
     const row = await orders.findOrder(db, orderId);
@@ -109,7 +76,7 @@ export function createOrdersService({ db, temporal, settings }: { db: Db; tempor
     const known = await existing(orderId, hash);
     if (known) return { order: known, created: false };
 
-    const { business, items, totalMinor } = await priced(businessId, body);
+    const { business, items, totalMinor } = await priceOrder(db, businessId, body);
     const input: OrderInput = {
       orderId,
       businessId,

@@ -36,6 +36,7 @@ export async function startEmbeddedPostgres(options: { dataDir: string; port?: n
   const databaseDir = path.resolve(options.dataDir);
   const port = await freePort(options.port ?? 0);
   await mkdir(path.dirname(databaseDir), { recursive: true });
+  const before = { SIGINT: process.listeners('SIGINT'), SIGTERM: process.listeners('SIGTERM') };
   const server = new EmbeddedPostgresServer({
     databaseDir,
     port,
@@ -46,6 +47,11 @@ export async function startEmbeddedPostgres(options: { dataDir: string; port?: n
     onLog: () => undefined,
     onError: () => undefined,
   });
+  // The package hooks SIGINT/SIGTERM to stop Postgres and exit the process at once, which would
+  // cut the caller's own orderly shutdown short: the caller stops Postgres itself, last.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    for (const listener of process.listeners(signal)) if (!before[signal].includes(listener)) process.off(signal, listener);
+  }
   if (!existsSync(path.join(databaseDir, 'PG_VERSION'))) await server.initialise();
   await server.start();
   return {

@@ -1,0 +1,34 @@
+import { Client, Connection } from '@temporalio/client';
+
+export interface PlacementPath {
+  workflowId: string;
+  /** History events written before the placement was answered. */
+  historyEvents: number;
+  /** Workflow tasks (worker round trips) before the answer. */
+  workflowTasks: number;
+  /** Activities run before the answer, in order. */
+  activities: string[];
+}
+
+/**
+ * What one placement costs structurally, read from a placed order's history: the round trips
+ * between the API, the server and the worker before the customer gets an answer. Unlike the
+ * latencies, this does not depend on how busy the machine is.
+ */
+export async function placementPath(address: string, workflowId: string): Promise<PlacementPath> {
+  const connection = await Connection.connect({ address });
+  try {
+    const history = await new Client({ connection }).workflow.getHandle(workflowId).fetchHistory();
+    const events = history.events ?? [];
+    const answered = events.findIndex((event) => event.workflowExecutionUpdateCompletedEventAttributes);
+    const beforeAnswer = answered < 0 ? events : events.slice(0, answered + 1);
+    return {
+      workflowId,
+      historyEvents: beforeAnswer.length,
+      workflowTasks: beforeAnswer.filter((event) => event.workflowTaskCompletedEventAttributes).length,
+      activities: beforeAnswer.flatMap((event) => event.activityTaskScheduledEventAttributes?.activityType?.name ?? []),
+    };
+  } finally {
+    await connection.close();
+  }
+}
