@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import Knex from 'knex';
-import { dropDatabase, ensureDatabase, withDatabase, type Db } from '../db/knex';
+import { canConnect, dropDatabase, ensureDatabase, withDatabase, type Db } from '../db/knex';
 import { startEmbeddedPostgres } from '../scripts/stack/embedded-postgres';
 import type { Cleanup } from './processes';
 import { pidsWithCommandLine, processTree, type ProcessGroup } from './proc-stats';
@@ -16,22 +16,6 @@ export interface BenchPostgres {
 }
 
 const LOCAL = 'postgres://postgres@127.0.0.1:5432/postgres';
-
-async function reachable(url: string): Promise<boolean> {
-  const probe = Knex({
-    client: 'pg',
-    connection: { connectionString: url, connectionTimeoutMillis: 2000 },
-    pool: { min: 0, max: 1 },
-  });
-  try {
-    await probe.raw('select 1');
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await probe.destroy();
-  }
-}
 
 const isLoopback = (url: string) => ['127.0.0.1', 'localhost', '::1', '[::1]'].includes(new URL(url).hostname);
 
@@ -65,7 +49,7 @@ export async function startPostgres(cleanup: Cleanup, dataDir: string, databaseU
   ] as const) {
     if (!candidate) continue;
     const adminUrl = withDatabase(candidate, 'postgres');
-    if (!(await reachable(adminUrl))) continue;
+    if (!(await canConnect(adminUrl))) continue;
     await ensureDatabase(adminUrl, database);
     cleanup.add(`database ${database}`, () => dropDatabase(adminUrl, database));
     const url = withDatabase(candidate, database);

@@ -51,6 +51,23 @@ export async function pingDb(db: Db): Promise<void> {
   await db.raw('select 1');
 }
 
+/** Whether a Postgres answers at `url` within two seconds (never throws). */
+export async function canConnect(url: string): Promise<boolean> {
+  const probe = Knex({
+    client: 'pg',
+    connection: { connectionString: url, connectionTimeoutMillis: 2000 },
+    pool: { min: 0, max: 1 },
+  });
+  try {
+    await probe.raw('select 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await probe.destroy();
+  }
+}
+
 /** Creates `name` on the server behind `adminUrl` unless it exists. */
 export async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
   const admin = Knex({ client: 'pg', connection: adminUrl, pool: { min: 0, max: 1 } });

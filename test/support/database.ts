@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import Knex from 'knex';
-import { createDb, dropDatabase, ensureDatabase, migrateLatest, withDatabase, type Db } from '../../db/knex';
+import { canConnect, createDb, dropDatabase, ensureDatabase, migrateLatest, withDatabase, type Db } from '../../db/knex';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../scripts/stack/embedded-postgres';
 
 /**
@@ -11,26 +10,10 @@ let adminUrl: string | undefined;
 let databaseName: string | undefined;
 let embedded: EmbeddedPostgres | undefined;
 
-async function reachable(url: string): Promise<boolean> {
-  const probe = Knex({
-    client: 'pg',
-    connection: { connectionString: url, connectionTimeoutMillis: 2000 },
-    pool: { min: 0, max: 1 },
-  });
-  try {
-    await probe.raw('select 1');
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await probe.destroy();
-  }
-}
-
 export async function setUpTestDatabase(env: Record<string, string | undefined>): Promise<string> {
   const candidates = [env.DATABASE_URL, 'postgres://postgres@127.0.0.1:5432/postgres'].filter(Boolean) as string[];
   for (const candidate of candidates) {
-    if (await reachable(withDatabase(candidate, 'postgres'))) {
+    if (await canConnect(withDatabase(candidate, 'postgres'))) {
       adminUrl = withDatabase(candidate, 'postgres');
       break;
     }
