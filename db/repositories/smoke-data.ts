@@ -58,3 +58,8 @@ function smokeUsers(db: Executor, filter: SmokeDataFilter) {
     .whereRaw('lower(email) like ?', [filter.emailLike])
     .andWhere((query) => query.whereRaw('lower(email) = ?', [filter.runEmail]).orWhere('createdAt', '<', filter.staleBefore));
 }
+
+/** Whether a café of this name still exists (a run's own café is named after its run). */
+export async function cafeExists(db: Executor, name: string): Promise<boolean> {
+  return Boolean(await db('businesses').where({ name }).first('id'));
+}

@@ -77,9 +77,9 @@ describe('smoke data cleanup', () => {
     });
     const probe = (await new MockActivityEnvironment().run(() => activities.deleteSmokeData({ runTag: run }))) as Probe;
 
-    expect(probe.status).to.equal('failed');
-    expect(probe.error).to.equal(
-      `removed 2 account(s) and 2 café(s); kept 1 café(s) whose orders are not settled: ${unsettled.orderId} (paid)`,
+    expect(probe.status, "an older run's stuck café is not this run's failure").to.equal('passed');
+    expect(probe.detail).to.equal(
+      `removed 2 account(s) and 2 café(s); left 1 older café(s) with unsettled orders: ${unsettled.orderId} (paid)`,
     );
     for (const gone of [own, stale]) {
       expect(await exists('users', gone.userId)).to.equal(false);
@@ -90,5 +90,45 @@ describe('smoke data cleanup', () => {
       expect(await exists('users', kept.userId)).to.equal(true);
       expect(await exists('businesses', kept.cafeId)).to.equal(true);
     }
+    await remove([running, unsettled, customer]);
   });
+
+  it("when this run's own café still has an unsettled order, then the cleanup fails naming it and keeps it", async function () {
+    const run = randomUUID().replace(/-/g, '').slice(0, 12);
+    const own = await ownerWithCafe(smokeEmail(run), smokeCafeName(run), { orderStatus: 'paid' });
+    const activities = createSmokeActivities({
+      db,
+      logger: createLogger({ level: 'silent', name: 'test-smoke' }),
+      metrics: createMetrics({ defaultMetrics: false }),
+    });
+    const probe = (await new MockActivityEnvironment().run(() => activities.deleteSmokeData({ runTag: run }))) as Probe;
+
+    expect(probe.status).to.equal('failed');
+    expect(probe.error).to.match(/kept \d+ café\(s\) whose orders are not settled: /);
+    expect(probe.error).to.contain(`${own.orderId} (paid)`);
+    expect(await exists('businesses', own.cafeId)).to.equal(true);
+    await remove([own]);
+  });
+
+  /** What a test made and the cleanup rightly kept goes, so later suites see a clean slate. */
+  async function remove(rows: { userId: string; cafeId: string }[]) {
+    await db('orders')
+      .whereIn(
+        'businessId',
+        rows.map((row) => row.cafeId),
+      )
+      .delete();
+    await db('businesses')
+      .whereIn(
+        'id',
+        rows.map((row) => row.cafeId),
+      )
+      .delete();
+    await db('users')
+      .whereIn(
+        'id',
+        rows.map((row) => row.userId),
+      )
+      .delete();
+  }
 });
