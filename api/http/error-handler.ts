@@ -63,7 +63,7 @@ function fromLibraryError(error: unknown): AppError | undefined {
     });
   }
   if (status === 405) return new AppError(405, 'METHOD_NOT_ALLOWED', 'Method not allowed on this route');
-  if (status === 501) return new AppError(501, 'NOT_IMPLEMENTED', 'This method is not implemented');
+  if (status === 501) return new AppError(501, 'NOT_IMPLEMENTED', 'This HTTP method is not supported');
   // Other client errors libraries raise on purpose (an aborted upload, a Content-Length that lies).
   if (typeof status === 'number' && status >= 400 && status < 500 && e.expose) {
     return new AppError(status as ErrorStatus, 'BAD_REQUEST', 'The request could not be read');
