@@ -71,12 +71,18 @@ export function createAuthService(deps: { db: Db; settings: AuthSettings; logger
   return {
     async register(input: { email: string; password: string; name: string }): Promise<Session> {
       const passwordHash = await hashPassword(input.password, scryptParams(settings.passwordHashCost));
-      return db.transaction(async (trx) => {
-        const existing = await users.findUserByEmail(trx, input.email);
-        if (existing) throw new AppError(409, 'EMAIL_TAKEN', 'An account with this email already exists');
-        const user = await users.insertUser(trx, { email: input.email, name: input.name, passwordHash });
-        return issueSession(user, randomUUID(), trx);
-      });
+      const taken = () => new AppError(409, 'EMAIL_TAKEN', 'An account with this email already exists');
+      try {
+        return await db.transaction(async (trx) => {
+          if (await users.findUserByEmail(trx, input.email)) throw taken();
+          const user = await users.insertUser(trx, { email: input.email, name: input.name, passwordHash });
+          return issueSession(user, randomUUID(), trx);
+        });
+      } catch (error) {
+        // Two registrations racing past the lookup: the unique index decides, the loser hears why.
+        if (isUniqueViolation(error)) throw taken();
+        throw error;
+      }
     },
 
     login(input: { email: string; password: string }, ip: string): Promise<Session> {
@@ -159,6 +165,11 @@ function keyedQueue() {
       if (tails.get(key) === tail) tails.delete(key);
     }
   };
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  const e = error as { code?: string; nativeError?: { code?: string } };
+  return (e?.code ?? e?.nativeError?.code) === '23505';
 }
 
 const refreshErrorMessages = {

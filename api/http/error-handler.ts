@@ -55,8 +55,10 @@ function fromLibraryError(error: unknown): AppError | undefined {
   if (typeof e?.code === 'string' && /^(Z_|ERR__ERROR_)/.test(e.code)) {
     return new AppError(400, 'INVALID_BODY_ENCODING', 'The body could not be decoded as its Content-Encoding says');
   }
-  if (e?.code === '23505') return new AppError(409, 'CONFLICT', 'The resource already exists');
-  if (e?.code === '22P02') return new AppError(400, 'VALIDATION_FAILED', 'A value has the wrong format');
+  // objection wraps driver errors (UniqueViolationError...) and keeps the driver's in nativeError.
+  const code = e?.code ?? (error as { nativeError?: { code?: string } })?.nativeError?.code;
+  if (code === '23505') return new AppError(409, 'CONFLICT', 'The resource already exists');
+  if (code === '22P02') return new AppError(400, 'VALIDATION_FAILED', 'A value has the wrong format');
   if (isUnavailable(error)) {
     return new AppError(503, 'SERVICE_UNAVAILABLE', 'A service we depend on is unavailable; try again shortly', undefined, {
       'Retry-After': '5',

@@ -82,6 +82,12 @@ describe('error handler', () => {
     ],
     ['the charset is unsupported', libraryError('charset', { status: 415, expose: true }), 415, 'UNSUPPORTED_MEDIA_TYPE'],
     ['Postgres reports a unique violation', libraryError('duplicate key', { code: '23505' }), 409, 'CONFLICT'],
+    [
+      'objection wraps a unique violation',
+      libraryError('UniqueViolationError', { nativeError: { code: '23505' } }),
+      409,
+      'CONFLICT',
+    ],
     ['Postgres cannot parse a uuid', libraryError('invalid input syntax', { code: '22P02' }), 400, 'VALIDATION_FAILED'],
     [
       'the router refuses the method',
