@@ -1,10 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import { addMember, createCafe, registerUser, type TestUser } from '../support/fixtures';
+import {
+  addMember,
+  createCafe,
+  registerUser,
+  type TestUser,
+  cafeWithCast as fixtureCafeWithCast,
+  type Role,
+} from '../support/fixtures';
 import { httpClient, type HttpClient } from '../support/http';
 import { startStack, type TestStack } from '../support/stack';
-
-type Role = 'owner' | 'manager' | 'staff' | 'customer';
 
 describe('businesses', () => {
   let stack: TestStack;
@@ -16,19 +21,7 @@ describe('businesses', () => {
   });
   after(() => stack?.stop());
 
-  /** A café with one person in each role; `customer` is signed in but has no role in it. */
-  async function cafeWithCast() {
-    const [owner, manager, staff, customer] = await Promise.all([
-      registerUser(api, 'Owner'),
-      registerUser(api, 'Manager'),
-      registerUser(api, 'Staff'),
-      registerUser(api, 'Customer'),
-    ]);
-    const cafe = await createCafe(api, owner);
-    await addMember(api, owner, cafe.id, manager, 'manager');
-    await addMember(api, owner, cafe.id, staff, 'staff');
-    return { cafe, cast: { owner, manager, staff, customer } as Record<Role, TestUser> };
-  }
+  const cafeWithCast = () => fixtureCafeWithCast(api);
 
   describe('create, list and read', () => {
     it('when a user creates a café, then 201 with a Location and they are its owner', async () => {

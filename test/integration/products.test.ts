@@ -1,10 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import { addMember, addProduct, createCafe, registerUser, type TestUser } from '../support/fixtures';
+import {
+  addProduct,
+  createCafe,
+  registerUser,
+  type TestUser,
+  cafeWithCast as fixtureCafeWithCast,
+  type Role,
+} from '../support/fixtures';
 import { httpClient, type HttpClient } from '../support/http';
 import { startStack, type TestStack } from '../support/stack';
-
-type Role = 'owner' | 'manager' | 'staff' | 'customer';
 
 describe('products', () => {
   let stack: TestStack;
@@ -16,18 +21,7 @@ describe('products', () => {
   });
   after(() => stack?.stop());
 
-  async function cafeWithCast() {
-    const [owner, manager, staff, customer] = await Promise.all([
-      registerUser(api, 'Owner'),
-      registerUser(api, 'Manager'),
-      registerUser(api, 'Staff'),
-      registerUser(api, 'Customer'),
-    ]);
-    const cafe = await createCafe(api, owner);
-    await addMember(api, owner, cafe.id, manager, 'manager');
-    await addMember(api, owner, cafe.id, staff, 'staff');
-    return { cafe, cast: { owner, manager, staff, customer } as Record<Role, TestUser> };
-  }
+  const cafeWithCast = () => fixtureCafeWithCast(api);
 
   const productsOf = (businessId: string, user: TestUser, query = '') =>
     api.get(`/v1/businesses/${businessId}/products${query}`, { token: user.token });

@@ -49,3 +49,19 @@ export async function addMember(
   const response = await api.post(`/v1/businesses/${businessId}/members`, { email: member.email, role }, { token: owner.token });
   expect(response.status, JSON.stringify(response.body)).to.equal(201);
 }
+
+export type Role = 'owner' | 'manager' | 'staff' | 'customer';
+
+/** A café with one person in each role; `customer` is signed in but has no role in it. */
+export async function cafeWithCast(api: HttpClient) {
+  const [owner, manager, staff, customer] = await Promise.all([
+    registerUser(api, 'Owner'),
+    registerUser(api, 'Manager'),
+    registerUser(api, 'Staff'),
+    registerUser(api, 'Customer'),
+  ]);
+  const cafe = await createCafe(api, owner);
+  await addMember(api, owner, cafe.id, manager, 'manager');
+  await addMember(api, owner, cafe.id, staff, 'staff');
+  return { cafe, cast: { owner, manager, staff, customer } as Record<Role, TestUser> };
+}
