@@ -63,39 +63,25 @@ describe('chaos: Postgres and the Temporal server restart under the app', () => 
     return orderWithStatus(api, customer, orderId, 'completed');
   }
 
-  it('when Postgres is down, then placement answers 503 SERVICE_UNAVAILABLE and /ready 503; once it is back, orders accepted before it went down complete', async function () {
-    this.timeout(150_000);
-    const accepted = await paidAndAccepted();
+  // The same outage, once per dependency the API needs.
+  for (const dependency of ['postgres', 'temporal'] as const) {
+    const which = dependency === 'postgres' ? 'Postgres' : 'the Temporal server';
+    it(`when ${which} is down, then placement answers 503 SERVICE_UNAVAILABLE and /ready 503; once it is back, orders accepted before it went down complete`, async function () {
+      this.timeout(150_000);
+      const accepted = await paidAndAccepted();
 
-    await stack.postgres.stop();
-    await expectNotReady(api, 'postgres');
-    await expectPlacementRefused(api, customer, cafe);
-    await stack.postgres.start();
+      await stack[dependency].stop();
+      await expectNotReady(api, dependency);
+      await expectPlacementRefused(api, customer, cafe);
+      await stack[dependency].start();
 
-    await readyAgain(api);
-    await finish(accepted.id);
-    const after = await placeOrder(api, customer, cafe);
-    await payAtProvider(stack.emulator.url, after.payment.preferenceId);
-    await orderWithStatus(api, customer, after.id, 'paid');
-    await expectEventLogsIntact(stack.db, [accepted.id, after.id]);
-    expect(stack.worker.alive(), stack.worker.tail()).to.equal(true);
-  });
-
-  it('when the Temporal server is down, then placement answers 503 SERVICE_UNAVAILABLE and /ready 503; once it is back, orders accepted before it went down complete', async function () {
-    this.timeout(150_000);
-    const accepted = await paidAndAccepted();
-
-    await stack.temporal.stop();
-    await expectNotReady(api, 'temporal');
-    await expectPlacementRefused(api, customer, cafe);
-    await stack.temporal.start();
-
-    await readyAgain(api);
-    await finish(accepted.id);
-    const after = await placeOrder(api, customer, cafe);
-    await payAtProvider(stack.emulator.url, after.payment.preferenceId);
-    await orderWithStatus(api, customer, after.id, 'paid');
-    await expectEventLogsIntact(stack.db, [accepted.id, after.id]);
-    expect(stack.worker.alive(), stack.worker.tail()).to.equal(true);
-  });
+      await readyAgain(api);
+      await finish(accepted.id);
+      const after = await placeOrder(api, customer, cafe);
+      await payAtProvider(stack.emulator.url, after.payment.preferenceId);
+      await orderWithStatus(api, customer, after.id, 'paid');
+      await expectEventLogsIntact(stack.db, [accepted.id, after.id]);
+      expect(stack.worker.alive(), stack.worker.tail()).to.equal(true);
+    });
+  }
 });
