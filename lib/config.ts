@@ -29,6 +29,18 @@ const envSchema = z.object({
   METRICS_PORT: port.default(9464),
   WORKER_METRICS_PORT: port.default(9466),
   TEMPORAL_METRICS_PORT: port.default(9465),
+  // Worker Deployment Versioning: orders stay on the build that started them (docs/architecture.md).
+  // Off by default so a fresh `npm start` needs no "set current version" step; production turns it on.
+  WORKER_VERSIONING: z.enum(['on', 'off']).default('off'),
+  WORKER_DEPLOYMENT_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/, 'WORKER_DEPLOYMENT_NAME: letters, digits, _ and - only')
+    .default('cafe-flow'),
+  // Unset: a hash of the workflow bundle, so the same workflow code is always the same version.
+  WORKER_BUILD_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$/, 'WORKER_BUILD_ID: letters, digits, . _ and - only')
+    .optional(),
   PUBLIC_BASE_URL: z.url().default('http://localhost:3000'),
   TRUST_PROXY: bool.default(false),
   ALLOWED_ORIGINS: csv.default([]),
@@ -136,7 +148,11 @@ export interface Config {
     timeoutMs: number;
   };
   sentry: { dsn?: string; environment: string };
-  worker: { metricsPort: number; temporalMetricsPort: number };
+  worker: {
+    metricsPort: number;
+    temporalMetricsPort: number;
+    versioning: { enabled: boolean; deploymentName: string; buildId?: string };
+  };
   backups: { dir: string; timezone: string; keepDaily: number; keepWeekly: number; pgBinDir?: string; extraDatabases: string[] };
   smoke: { baseUrl?: string; p95Ms: number; emulatorUrl?: string; rateLimitBurst: number };
 }
@@ -213,7 +229,15 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       timeoutMs: env.MERCADOPAGO_TIMEOUT_MS,
     },
     sentry: { dsn: env.SENTRY_DSN, environment: env.SENTRY_ENVIRONMENT ?? env.NODE_ENV },
-    worker: { metricsPort: env.WORKER_METRICS_PORT, temporalMetricsPort: env.TEMPORAL_METRICS_PORT },
+    worker: {
+      metricsPort: env.WORKER_METRICS_PORT,
+      temporalMetricsPort: env.TEMPORAL_METRICS_PORT,
+      versioning: {
+        enabled: env.WORKER_VERSIONING === 'on',
+        deploymentName: env.WORKER_DEPLOYMENT_NAME,
+        buildId: env.WORKER_BUILD_ID,
+      },
+    },
     backups: {
       dir: env.BACKUP_DIR,
       timezone: env.BACKUP_TIMEZONE,

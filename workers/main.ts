@@ -12,6 +12,7 @@ import { flushSentry, initSentry } from '../lib/sentry';
 import { onShutdown } from '../lib/shutdown';
 import { connectClient, connectWorker } from '../lib/temporal';
 import { createActivities, createWorker } from './worker';
+import { workflowCode } from './deployment';
 import { ensureSchedules } from './schedules';
 
 export interface RunningWorker {
@@ -55,11 +56,13 @@ export async function startWorker(
   });
   const connection = await connectWorker({ ...config.temporal, address: config.temporal.address });
   const temporal = await connectClient({ ...config.temporal, address: config.temporal.address });
+  const workflows = await workflowCode(config.worker.versioning, existsSync(prebuiltBundle) ? prebuiltBundle : undefined);
   const worker = await createWorker({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    workflowBundle: existsSync(prebuiltBundle) ? { codePath: prebuiltBundle } : undefined,
+    workflowBundle: workflows.workflowBundle,
+    deployment: workflows.deployment,
     activities: createActivities({
       db,
       logger,
@@ -74,7 +77,14 @@ export async function startWorker(
   // A missing schedule must not keep orders from being processed: log it, alerts catch the rest.
   await ensureSchedules(temporal, config).catch((error) => logger.error({ err: error }, 'maintenance schedules not ensured'));
   const metricsServer = await startMetricsServer(metrics.registry, config.worker.metricsPort);
-  logger.info({ taskQueue: config.temporal.taskQueue, metricsPort: metricsServer.port }, 'worker running');
+  logger.info(
+    {
+      taskQueue: config.temporal.taskQueue,
+      metricsPort: metricsServer.port,
+      deploymentVersion: workflows.deployment?.version ?? 'unversioned',
+    },
+    'worker running',
+  );
 
   const done = worker.run().finally(async () => {
     await metricsServer.close();

@@ -49,6 +49,8 @@ export interface WorkerSetup {
   workflowBundle?: WorkerOptions['workflowBundle'];
   maxConcurrentActivityTaskExecutions?: number;
   maxConcurrentWorkflowTaskExecutions?: number;
+  /** Worker Deployment Versioning (workers/deployment.ts); without it the worker is unversioned. */
+  deployment?: WorkerOptions['workerDeploymentOptions'];
 }
 
 export function createWorker(setup: WorkerSetup): Promise<Worker> {
@@ -62,5 +64,6 @@ export function createWorker(setup: WorkerSetup): Promise<Worker> {
     maxConcurrentWorkflowTaskExecutions: setup.maxConcurrentWorkflowTaskExecutions ?? 50,
     // Give in-flight activities time to finish their transaction on SIGTERM before the worker stops.
     shutdownGraceTime: '20 seconds',
+    ...(setup.deployment ? { workerDeploymentOptions: setup.deployment } : {}),
   });
 }
