@@ -1,9 +1,8 @@
 import { ApplicationFailure } from '@temporalio/activity';
+import { PaymentFailure } from '../../workflows/payments/contracts';
 import { isMercadoPagoApiError } from './mercadopago-client';
 
-export const PaymentFailure = {
-  ProviderRejected: 'PaymentProviderRejected',
-} as const;
+export { PaymentFailure };
 
 /**
  * Provider errors: 4xx (other than 408/429) will not get better by retrying, so they become

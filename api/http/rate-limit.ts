@@ -8,6 +8,41 @@ interface Window {
   count: number;
 }
 
+export interface WindowHit {
+  count: number;
+  remaining: number;
+  resetSeconds: number;
+  limited: boolean;
+}
+
+/**
+ * Fixed one-minute windows per key, in process memory, swept once a minute so idle keys do not
+ * accumulate. Shared by the per-IP limit and the webhook's unsigned-hint limit.
+ */
+export function windowCounter(perMinute: number, now: () => number = Date.now) {
+  const windows = new Map<string, Window>();
+  let lastSweep = now();
+  return (key: string): WindowHit => {
+    const at = now();
+    if (at - lastSweep >= 60_000) {
+      lastSweep = at;
+      for (const [k, window] of windows) if (at - window.startedAt >= 60_000) windows.delete(k);
+    }
+    let window = windows.get(key);
+    if (!window || at - window.startedAt >= 60_000) {
+      window = { startedAt: at, count: 0 };
+      windows.set(key, window);
+    }
+    window.count += 1;
+    return {
+      count: window.count,
+      remaining: Math.max(0, perMinute - window.count),
+      resetSeconds: Math.ceil((window.startedAt + 60_000 - at) / 1000),
+      limited: window.count > perMinute,
+    };
+  };
+}
+
 /**
  * A fixed one-minute window per client IP, in process memory. nginx applies the same limit in
  * front of every replica; this one protects a replica reached directly and gives clients a
@@ -19,32 +54,14 @@ export function rateLimit(options: {
   exempt: (path: string) => boolean;
   now?: () => number;
 }) {
-  const windows = new Map<string, Window>();
-  const now = options.now ?? Date.now;
-  let lastSweep = now();
-
-  function sweep(at: number) {
-    if (at - lastSweep < 60_000) return;
-    lastSweep = at;
-    for (const [ip, window] of windows) if (at - window.startedAt >= 60_000) windows.delete(ip);
-  }
-
+  const hit = windowCounter(options.perMinute, options.now);
   return async (ctx: AppContext, next: Next) => {
     if (options.exempt(ctx.path)) return next();
-    const at = now();
-    sweep(at);
-    let window = windows.get(ctx.ip);
-    if (!window || at - window.startedAt >= 60_000) {
-      window = { startedAt: at, count: 0 };
-      windows.set(ctx.ip, window);
-    }
-    window.count += 1;
-    const remaining = Math.max(0, options.perMinute - window.count);
-    const resetSeconds = Math.ceil((window.startedAt + 60_000 - at) / 1000);
+    const { remaining, resetSeconds, limited } = hit(ctx.ip);
     ctx.set('RateLimit-Limit', String(options.perMinute));
     ctx.set('RateLimit-Remaining', String(remaining));
     ctx.set('RateLimit-Reset', String(resetSeconds));
-    if (window.count > options.perMinute) {
+    if (limited) {
       options.metrics.rateLimitRejections.inc({ scope: 'ip' });
       ctx.status = 429;
       ctx.set('Retry-After', String(resetSeconds));

@@ -25,7 +25,7 @@ import type { processOrder } from '../../workflows/orders/order-workflow';
 import { BUSINESS_ID_KEY, ORDER_STATUS_KEY } from '../../workflows/orders/search-attributes';
 import { STAFF, requireRole } from '../businesses/access';
 import { decodeCursor, encodeCursor } from './cursor';
-import { fromEvent, fromRow, fromView, orderIdFor, requestHash } from './order-mapping';
+import { fromEvent, fromRow, fromView, orderIdFor, paymentTimes, requestHash } from './order-mapping';
 import { priceOrder } from './pricing';
 import type { OrderResponse, PlaceOrderBody } from './schemas';
 
@@ -48,11 +48,13 @@ export function createOrdersService({ db, temporal, settings }: { db: Db; tempor
   /** A repeat of a placed order: same body answers the order, another body is a conflict. */
   async function existing(orderId: string, hash: string): Promise<OrderResponse | undefined> {
     const row = await orders.findOrder(db, orderId);
-    if (!row) return undefined;
+    // A row still without its checkout belongs to a placement that has not answered (or failed and
+    // may be retried): only the workflow can say which.
+    if (!row || (row.status === 'pending_payment' && !row.checkoutUrl)) return undefined;
     if (row.requestHash !== hash) {
       throw new AppError(409, 'IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used for a different order');
     }
-    return fromRow(row, await orders.findOrderItems(db, orderId));
+    return fromRow(row, await orders.findOrderItems(db, orderId), settings.acceptTimeoutSeconds);
   }
 
   async function loadForActor(orderId: string, userId: string) {
@@ -97,8 +99,9 @@ export function createOrdersService({ db, temporal, settings }: { db: Db; tempor
       taskQueue: settings.taskQueue,
       args: [input],
       workflowIdConflictPolicy: 'USE_EXISTING',
-      // An order id names one order forever: a finished order is never started again.
-      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      // An order id names one order forever: a finished order is never started again. Only a run
+      // that failed before the order was recorded (OrderNotRecorded) may be started afresh.
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
       typedSearchAttributes: new TypedSearchAttributes([
         { key: BUSINESS_ID_KEY, value: businessId },
         { key: ORDER_STATUS_KEY, value: 'pending_payment' },
@@ -121,6 +124,9 @@ export function createOrdersService({ db, temporal, settings }: { db: Db; tempor
       const type = failureType(error);
       if (type === OrderFailure.IdempotencyKeyReused) {
         throw new AppError(409, 'IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used for a different order');
+      }
+      if (type === OrderFailure.OrderNotRecorded) {
+        throw new AppError(503, 'SERVICE_UNAVAILABLE', 'The order could not be stored; retry with the same Idempotency-Key');
       }
       if (type === OrderFailure.PaymentSetupFailed) {
         throw new AppError(
@@ -161,7 +167,7 @@ export function createOrdersService({ db, temporal, settings }: { db: Db; tempor
     async get(userId: string, orderId: string) {
       const { row } = await loadForActor(orderId, userId);
       const [items, events] = await Promise.all([orders.findOrderItems(db, orderId), orders.findOrderEvents(db, orderId)]);
-      return { ...fromRow(row, items), events: events.map(fromEvent) };
+      return { ...fromRow(row, items, settings.acceptTimeoutSeconds), events: events.map(fromEvent) };
     },
 
     async list(
@@ -181,7 +187,7 @@ export function createOrdersService({ db, temporal, settings }: { db: Db; tempor
       const items = await Promise.all(page.map((row) => orders.findOrderItems(db, row.id)));
       const last = page[page.length - 1];
       return {
-        data: page.map((row, i) => fromRow(row, items[i]!)),
+        data: page.map((row, i) => fromRow(row, items[i]!, settings.acceptTimeoutSeconds)),
         nextCursor: rows.length > filter.limit && last ? encodeCursor(last) : null,
       };
     },
@@ -198,7 +204,7 @@ export function createOrdersService({ db, temporal, settings }: { db: Db; tempor
                 args: [{ actor, reason: reason ?? (asCustomer ? 'customer_request' : 'staff_request') }],
               })
             : await handle.executeUpdate(actionUpdates[action], { args: [{ actor }] });
-        return fromView(view);
+        return fromView(view, paymentTimes(row, settings.acceptTimeoutSeconds));
       } catch (error) {
         if (failureType(error) === OrderFailure.InvalidTransition || error instanceof WorkflowNotFoundError || isClosed(error)) {
           const current = (await orders.findOrder(db, orderId))?.status ?? row.status;
@@ -213,6 +219,23 @@ export function createOrdersService({ db, temporal, settings }: { db: Db; tempor
 
     /** Which business an order belongs to, for the SSE feed's authorisation. */
     requireStaff: (userId: string, businessId: string) => requireRole(db, businessId, userId, STAFF),
+
+    /** The order's customer only: anyone else, staff included, gets 404 as for an unknown id. */
+    async requireCustomer(userId: string, orderId: string) {
+      const row = await orders.findOrder(db, orderId);
+      if (!row || row.customerId !== userId) throw notFound('Order');
+      return row;
+    },
+
+    /** The order as its customer's live page shows it, with its events after `afterSeq`. */
+    async customerView(userId: string, orderId: string, afterSeq = 0) {
+      const row = await this.requireCustomer(userId, orderId);
+      const [items, events] = await Promise.all([orders.findOrderItems(db, orderId), orders.findOrderEvents(db, orderId)]);
+      return {
+        order: fromRow(row, items, settings.acceptTimeoutSeconds),
+        events: events.filter((event) => event.seq > afterSeq).map(fromEvent),
+      };
+    },
   };
 }
 

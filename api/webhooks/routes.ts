@@ -21,14 +21,15 @@ export function registerWebhookRoutes(api: ApiRoutes, service: WebhooksService):
     headers: z.object({ 'x-signature': z.string().max(512).optional(), 'x-request-id': z.string().max(200).optional() }),
     responses: {
       200: {
-        description: 'Received (processing continues in a workflow)',
+        description: 'Stored; the worker hands it to the order (no Temporal call before this answer)',
         schema: z.object({ status: z.enum(['accepted', 'ignored']) }),
       },
-      400: { description: 'Not a MercadoPago notification (INVALID_NOTIFICATION)' },
+      400: { description: 'Not a MercadoPago notification, or an id that is not a MercadoPago id (INVALID_NOTIFICATION)' },
       401: { description: 'INVALID_SIGNATURE, MISSING_SIGNATURE or STALE_SIGNATURE' },
       413: { description: 'Body larger than the limit (PAYLOAD_TOO_LARGE)' },
       415: { description: 'A charset or Content-Encoding the server cannot read (UNSUPPORTED_MEDIA_TYPE)' },
-      503: { description: 'Webhook secret not configured, or Temporal unavailable: MercadoPago will redeliver' },
+      429: { description: 'Too many unsigned IPN hints from this address (RATE_LIMITED, Retry-After)' },
+      503: { description: 'Webhook secret not configured, or Postgres unavailable: MercadoPago will redeliver' },
     },
     handler: async (ctx, { query, headers }) => {
       const result = await service.receive({
@@ -36,6 +37,7 @@ export function registerWebhookRoutes(api: ApiRoutes, service: WebhooksService):
         body: (ctx.request as { body?: unknown }).body,
         signature: headers['x-signature'],
         requestId: headers['x-request-id'],
+        ip: ctx.ip,
       });
       return { body: result };
     },

@@ -1,17 +1,19 @@
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { Db } from '../../db/knex';
 import { recordNotification } from '../../db/repositories/webhooks';
 import { AppError } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
 import type { Metrics } from '../../lib/metrics';
-import { notificationWorkflowId, type NotificationTopic } from '../../workflows/payments/contracts';
-import type { processPaymentNotification } from '../../workflows/payments/notification-workflow';
+import type { NotificationTopic } from '../../workflows/payments/contracts';
+import { windowCounter } from '../http/rate-limit';
 import { verifyMercadoPagoSignature } from './mercadopago-signature';
 
 export interface WebhookSettings {
   secret?: string;
   toleranceSeconds: number;
-  taskQueue: string;
+  /** Unsigned IPN hints accepted per client IP and minute. */
+  unsignedPerMinute: number;
+  /** Hints about one resource within this window are one stored row, so one provider fetch. */
+  unsignedDedupeSeconds: number;
 }
 
 export interface IncomingNotification {
@@ -19,6 +21,7 @@ export interface IncomingNotification {
   body: unknown;
   signature: string | undefined;
   requestId: string | undefined;
+  ip: string;
 }
 
 const first = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value);
@@ -28,31 +31,45 @@ const TOPICS: Record<string, NotificationTopic> = {
   merchant_order: 'merchant_order',
   topic_merchant_order_wh: 'merchant_order',
 };
+// Own properties only: `topic=constructor` must not find Object.prototype's.
+const topicOf = (type: unknown) => (typeof type === 'string' && Object.hasOwn(TOPICS, type) ? TOPICS[type] : undefined);
+
+/** MercadoPago's payment and merchant-order ids are numbers; anything else was not sent by them. */
+const RESOURCE_ID = /^\d{1,20}$/;
+
+type Classified = { kind: 'webhook' | 'ipn'; topic: NotificationTopic | undefined; resourceId: string };
 
 /** Which resource a notification is about, from the webhook (`data.id`, `type`) or IPN (`id`, `topic`) form. */
-function classify(query: IncomingNotification['query'], body: any) {
+function classify(query: IncomingNotification['query'], body: any): Classified | undefined {
   const dataId = first(query['data.id']) ?? (body?.data?.id !== undefined ? String(body.data.id) : undefined);
-  if (dataId) {
-    const type = first(query.type) ?? body?.type;
-    return { kind: 'webhook' as const, topic: TOPICS[type as string], resourceId: dataId, type };
-  }
+  if (dataId) return { kind: 'webhook', topic: topicOf(first(query.type) ?? body?.type), resourceId: dataId };
   const id = first(query.id);
   const topic = first(query.topic);
-  if (id && topic) return { kind: 'ipn' as const, topic: TOPICS[topic], resourceId: id, type: topic };
+  if (id && topic) return { kind: 'ipn', topic: topicOf(topic), resourceId: id };
   return undefined;
+}
+
+/**
+ * The row a notification is stored under. Signed: the signed values (data.id and x-request-id,
+ * which MercadoPago keeps across redeliveries), so a replayed request cannot mint new rows.
+ * Unsigned: topic and id per dedupe window, so a flood of hints is one row, one provider fetch.
+ */
+export function notificationKey(
+  what: { kind: 'webhook' | 'ipn'; topic: string; resourceId: string },
+  requestId: string | undefined,
+  options: { windowSeconds: number; nowMs?: number },
+): string {
+  if (what.kind === 'webhook') return `mp:webhook:${what.topic}:${what.resourceId}:${requestId ?? ''}`;
+  const window = Math.floor((options.nowMs ?? Date.now()) / 1000 / options.windowSeconds);
+  return `mp:ipn:${what.topic}:${what.resourceId}:${window}`;
 }
 
 export type WebhooksService = ReturnType<typeof createWebhooksService>;
 
-export function createWebhooksService(deps: {
-  db: Db;
-  temporal: Client;
-  logger: Logger;
-  metrics: Metrics;
-  settings: WebhookSettings;
-}) {
-  const { db, temporal, logger, metrics, settings } = deps;
+export function createWebhooksService(deps: { db: Db; logger: Logger; metrics: Metrics; settings: WebhookSettings }) {
+  const { db, logger, metrics, settings } = deps;
   const count = (result: string) => metrics.webhookNotifications.inc({ provider: 'mercadopago', result });
+  const unsignedHits = windowCounter(settings.unsignedPerMinute);
 
   function refuse(result: 'invalid_signature' | 'missing_signature' | 'stale', requestId?: string): never {
     count(result);
@@ -61,10 +78,20 @@ export function createWebhooksService(deps: {
     throw new AppError(401, codes[result], 'The notification signature could not be verified');
   }
 
+  function throttleUnsigned(ip: string): void {
+    const hit = unsignedHits(ip);
+    if (!hit.limited) return;
+    count('rate_limited');
+    metrics.rateLimitRejections.inc({ scope: 'webhook_unsigned' });
+    throw new AppError(429, 'RATE_LIMITED', `Too many unsigned notifications; retry in ${hit.resetSeconds} s`, undefined, {
+      'Retry-After': String(hit.resetSeconds),
+    });
+  }
+
   return {
     /**
-     * Verifies, records and hands the notification to a workflow, without waiting for it: the
-     * provider gets its 200 in milliseconds and the work survives any crash after that.
+     * Verifies and stores the notification, and answers: no Temporal call on this path, so the
+     * provider's acknowledgement costs one insert. The relay in the worker hands it over.
      */
     async receive(incoming: IncomingNotification): Promise<{ status: 'accepted' | 'ignored' }> {
       if (!settings.secret) throw new AppError(503, 'WEBHOOKS_NOT_CONFIGURED', 'MERCADOPAGO_WEBHOOK_SECRET is not set');
@@ -81,50 +108,33 @@ export function createWebhooksService(deps: {
         if (check !== 'valid') refuse(check, incoming.requestId);
       } else if (what.kind === 'webhook') {
         refuse('missing_signature', incoming.requestId);
+      } else {
+        // Unsigned IPN requests are only a hint (the payment is always fetched), and cost us a fetch: bounded.
+        throttleUnsigned(incoming.ip);
       }
-      // Unsigned IPN requests are only a hint: the payment is always fetched from MercadoPago itself.
       if (!what.topic) {
         count('ignored');
         return { status: 'ignored' };
       }
-      const notificationId = notificationKey(incoming, what);
-      const first_ = await recordNotification(db, {
-        id: notificationId,
+      if (!RESOURCE_ID.test(what.resourceId)) {
+        count('invalid_id');
+        throw new AppError(400, 'INVALID_NOTIFICATION', 'The resource id is not a MercadoPago id');
+      }
+      const signed = Boolean(incoming.signature);
+      const stored = await recordNotification(db, {
+        id: notificationKey({ ...what, topic: what.topic }, incoming.requestId, { windowSeconds: settings.unsignedDedupeSeconds }),
         provider: 'mercadopago',
         kind: what.kind,
         topic: what.topic,
         resourceId: what.resourceId,
-        requestId: incoming.requestId ?? null,
-        signed: Boolean(incoming.signature),
+        requestId: incoming.requestId?.slice(0, 200) ?? null,
+        signed,
         query: incoming.query,
-        body: incoming.body,
+        // An unsigned hint's body says nothing we would read: only the signed ones are kept.
+        body: signed ? incoming.body : null,
       });
-      count(first_ ? (incoming.signature ? 'valid' : 'unsigned_ipn') : 'duplicate');
-      await startProcessing(notificationId, what.topic, what.resourceId);
+      count(stored ? (signed ? 'valid' : 'unsigned_ipn') : 'duplicate');
       return { status: 'accepted' };
     },
   };
-
-  // Started on every delivery: if an earlier delivery was recorded but could not start its
-  // workflow, the provider's redelivery does; a workflow that already exists is left alone.
-  async function startProcessing(notificationId: string, topic: NotificationTopic, resourceId: string) {
-    try {
-      await temporal.workflow.start<typeof processPaymentNotification>('processPaymentNotification', {
-        workflowId: notificationWorkflowId(notificationId),
-        taskQueue: settings.taskQueue,
-        args: [{ notificationId, topic, resourceId }],
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        staticSummary: `MercadoPago ${topic} ${resourceId}`,
-      });
-    } catch (error) {
-      if (error instanceof WorkflowExecutionAlreadyStartedError) return;
-      throw error;
-    }
-  }
-}
-
-function notificationKey(incoming: IncomingNotification, what: { kind: string; topic?: string; resourceId: string }): string {
-  const bodyId = (incoming.body as { id?: unknown } | undefined)?.id;
-  if (what.kind === 'webhook' && (typeof bodyId === 'string' || typeof bodyId === 'number')) return `mp:${bodyId}`;
-  return `mp:${what.kind}:${what.topic}:${what.resourceId}:${incoming.requestId ?? 'no-request-id'}`;
 }

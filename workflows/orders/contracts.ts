@@ -132,6 +132,8 @@ export const OrderFailure = {
   IdempotencyKeyReused: 'IdempotencyKeyReused',
   NotAllowed: 'NotAllowed',
   PaymentSetupFailed: 'PaymentSetupFailed',
+  /** Postgres did not take the order in time: nothing was placed, the same Idempotency-Key may retry. */
+  OrderNotRecorded: 'OrderNotRecorded',
 } as const;
 
 /** Which staff action moves which status; the workflow and the API both read this table. */

@@ -1,17 +1,16 @@
 import {
+  ActivityFailure,
   ApplicationFailure,
   allHandlersFinished,
   condition,
   continueAsNew,
   log,
   patched,
-  proxyActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { createOrderActivities } from '../../activities/orders';
-import type { createPaymentActivities } from '../../activities/payments';
+import { PaymentFailure } from '../payments/contracts';
 import {
   OrderFailure,
   acceptUpdate,
@@ -30,24 +29,7 @@ import {
 } from './contracts';
 import { ORDER_STATUS_KEY } from './search-attributes';
 import { decidePayment, initialState, isTerminal, refusal, rememberPayment, transition, view, type OrderState } from './state';
-
-const records = proxyActivities<ReturnType<typeof createOrderActivities>>({
-  // A single Postgres transaction; retried until the database is back, so no event is skipped.
-  startToCloseTimeout: '15 seconds',
-  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '30 seconds' },
-});
-
-const checkout = proxyActivities<ReturnType<typeof createPaymentActivities>>({
-  // The customer is waiting on the HTTP response: a few quick attempts, then the order fails clearly.
-  startToCloseTimeout: '15 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 seconds', maximumAttempts: 4 },
-});
-
-const money = proxyActivities<ReturnType<typeof createPaymentActivities>>({
-  // Refunds and reconciliation must eventually happen: retry without limit, backing off to 5 min.
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes' },
-});
+import { legacyCheckout, legacyRecords, localRecords, money, placementCheckout, placementRecords } from './steps';
 
 const now = () => Date.now();
 
@@ -57,6 +39,14 @@ const Patches = {
   reconcileAllPayments: 'reconcile-all-approved-payments',
   // A stale provider status no longer overwrites a more settled one.
   rankPaymentStatuses: 'rank-payment-statuses',
+  // Placement records the order and creates the checkout as local activities in the first workflow
+  // task, which also answers the place update: one trip through the engine per placement.
+  earlyReturn: 'early-return-placement',
+  // Read-model events are written by local activities in the workflow task that made them, so a
+  // staff update or a payment signal is answered from one workflow task.
+  localReadModel: 'local-read-model',
+  // A refund the provider refuses is recorded on the order (and alerted on) instead of failing the workflow.
+  recordRefundRefusals: 'record-refund-refusals',
 } as const;
 
 /** One order, from placement to a terminal state. */
@@ -64,6 +54,12 @@ export async function processOrder(input: OrderInput, carried?: OrderState): Pro
   const state = carried ?? initialState(input, now());
   registerHandlers(state);
   if (!carried) await setup(state);
+  if (state.notRecorded) {
+    // The place update has been answered with the failure; failing the run lets the customer's
+    // retry (same Idempotency-Key) start a fresh one (reuse policy ALLOW_DUPLICATE_FAILED_ONLY).
+    await condition(allHandlersFinished);
+    throw ApplicationFailure.nonRetryable('The order could not be recorded', OrderFailure.OrderNotRecorded);
+  }
   for (;;) {
     await runUntilSettled(state);
     // A signal can land while the workflow is finishing; it re-runs the task, so look again.
@@ -98,6 +94,7 @@ function registerHandlers(state: OrderState): void {
     placeUpdate,
     async () => {
       await condition(() => state.setupDone);
+      if (state.notRecorded) throw ApplicationFailure.nonRetryable(state.setupError ?? '', OrderFailure.OrderNotRecorded);
       if (state.setupError) throw ApplicationFailure.nonRetryable(state.setupError, OrderFailure.PaymentSetupFailed);
       return { order: view(state), created: markAnswered(state) };
     },
@@ -159,20 +156,32 @@ async function recorded(state: OrderState, seq: number): Promise<OrderView> {
 }
 
 async function setup(state: OrderState): Promise<void> {
+  const early = patched(Patches.earlyReturn);
   const event = transition(state, 'pending_payment', 'placed', {}, now());
-  indexStatus(state);
-  await records.recordOrderPlaced({
+  // The start already set OrderStatus to pending_payment; the first version upserted it again.
+  if (early) state.indexedStatus = state.status;
+  else indexStatus(state);
+  const placed = {
     order: view(state),
     idempotencyKey: state.input.idempotencyKey,
     requestHash: state.input.requestHash,
     workflowId: workflowInfo().workflowId,
     paymentDeadline: state.paymentDeadline,
     event,
-  });
+  };
+  try {
+    await (early ? placementRecords : legacyRecords).recordOrderPlaced(placed);
+  } catch (error) {
+    log.error('order could not be recorded', { orderId: state.input.orderId, error: String(error) });
+    state.notRecorded = true;
+    state.setupError = 'The order could not be stored; nothing was placed';
+    state.setupDone = true;
+    return;
+  }
   state.outbox.shift();
   state.recordedSeq = event.seq;
   try {
-    state.payment = await checkout.createCheckout({
+    state.payment = await (early ? placementCheckout : legacyCheckout).createCheckout({
       orderId: state.input.orderId,
       businessId: state.input.businessId,
       items: state.input.items,
@@ -237,6 +246,7 @@ function onPayment(state: OrderState, update: PaymentUpdate): void {
 async function flushEvents(state: OrderState): Promise<void> {
   while (state.outbox.length > 0) {
     const event = state.outbox[0]!;
+    const records = patched(Patches.localReadModel) ? localRecords : legacyRecords;
     await records.recordOrderEvent({
       event,
       totalMinor: state.input.totalMinor,
@@ -263,14 +273,19 @@ function indexStatus(state: OrderState): void {
 async function settleRefunds(state: OrderState): Promise<void> {
   while (state.refunds.length > 0) {
     const job = state.refunds[0]!;
-    const refund = await money.refundPayment({
-      orderId: state.input.orderId,
-      paymentId: job.paymentId,
-      amountMinor: job.amountMinor,
-      reason: job.reason,
-    });
+    const refund = await refundOrRefusal(state, job);
     state.refunds.shift();
-    if (job.settlesOrder) {
+    if ('refusal' in refund) {
+      // The money stays where it is: staff and operators are told (event, metric, alert), the order goes on.
+      log.error('the provider refused a refund', { orderId: state.input.orderId, paymentId: job.paymentId });
+      transition(
+        state,
+        state.status,
+        'refund_failed',
+        { paymentId: job.paymentId, amountMinor: job.amountMinor, reason: job.reason, error: refund.refusal },
+        now(),
+      );
+    } else if (job.settlesOrder) {
       state.refundId = refund.refundId;
       transition(
         state,
@@ -289,6 +304,24 @@ async function settleRefunds(state: OrderState): Promise<void> {
       );
     }
     await flushEvents(state);
+  }
+}
+
+async function refundOrRefusal(state: OrderState, job: OrderState['refunds'][number]) {
+  try {
+    return await money.refundPayment({
+      orderId: state.input.orderId,
+      paymentId: job.paymentId,
+      amountMinor: job.amountMinor,
+      reason: job.reason,
+    });
+  } catch (error) {
+    const refused =
+      error instanceof ActivityFailure &&
+      error.cause instanceof ApplicationFailure &&
+      error.cause.type === PaymentFailure.ProviderRejected;
+    if (refused && patched(Patches.recordRefundRefusals)) return { refusal: error.cause.message };
+    throw error;
   }
 }
 

@@ -36,6 +36,8 @@ export interface OrderState {
   indexedStatus: OrderStatus | null;
   /** The provider was asked for every approved payment at the payment deadline. */
   reconciled?: boolean;
+  /** Postgres did not take the order at placement: the run fails so the same key can retry. */
+  notRecorded?: boolean;
 }
 
 export function initialState(input: OrderInput, now: number): OrderState {

@@ -1,0 +1,78 @@
+import { expect } from 'chai';
+import { engineCost, firstWorkflowTask } from '../../bench/engine-cost';
+import { orderWorkflowId } from '../../workflows/orders/contracts';
+import { registerUser } from '../support/fixtures';
+import { httpClient, type HttpClient } from '../support/http';
+import { act, openCafe, orderWithStatus, pay, placeOrder, type Cafe } from '../support/orders';
+import { injectNotificationFault, notificationsProcessed } from '../support/payments';
+import { startStack, type TestStack } from '../support/stack';
+
+/**
+ * What one order costs the engine, counted from its real history: each workflow task is a trip
+ * through the server (and a billed action on Temporal Cloud), each regular activity another.
+ * Budgets, not timings: they hold however busy the machine is.
+ */
+const BUDGET = { workflowTasks: 6, activityTasks: 0 };
+
+describe('engine work per order', () => {
+  let stack: TestStack;
+  let api: HttpClient;
+  let cafe: Cafe;
+
+  before(async () => {
+    stack = await startStack({ name: 'engine-budget' });
+    api = httpClient(stack.baseUrl);
+    cafe = await openCafe(api);
+  });
+  after(() => stack?.stop());
+
+  const executionsSince = async (since: Date) => {
+    const query = `TaskQueue = '${stack.taskQueue}' AND StartTime >= '${since.toISOString()}'`;
+    const types: string[] = [];
+    for await (const execution of stack.client.workflow.list({ query })) types.push(execution.type);
+    return types;
+  };
+
+  it('when an order is placed, paid (webhooks redelivered), accepted, made ready and completed, then its history stays within budget', async () => {
+    const since = new Date(Date.now() - 1000);
+    const customer = await registerUser(api);
+    const order = await placeOrder(api, customer, cafe);
+    await injectNotificationFault(stack, { type: 'duplicate', copies: 3 });
+    const payment = await pay(stack, order.payment.preferenceId);
+    await orderWithStatus(api, customer, order.id, 'paid');
+    for (const action of ['accept', 'ready', 'complete']) expect((await act(api, cafe.owner, order.id, action)).status).to.equal(200);
+    await orderWithStatus(api, customer, order.id, 'completed');
+    await notificationsProcessed(stack, [payment.id]);
+
+    const handle = stack.client.workflow.getHandle(orderWorkflowId(cafe.id, order.id));
+    await handle.result();
+    const history = await handle.fetchHistory();
+    const cost = engineCost(history);
+    expect(cost.workflowTasks, JSON.stringify(cost)).to.be.at.most(BUDGET.workflowTasks);
+    expect(cost.activityTasks, JSON.stringify(cost)).to.equal(BUDGET.activityTasks);
+    expect(cost.localActivities).to.include.members(['recordOrderPlaced', 'createCheckout', 'recordOrderEvent']);
+
+    const first = firstWorkflowTask(history);
+    expect(first.localActivities).to.deep.equal(['recordOrderPlaced', 'createCheckout']);
+    expect(first.activityTasks).to.equal(0);
+    expect(first.answeredPlacement, 'the place update is answered by the first workflow task').to.equal(true);
+
+    // The payment reached the order as a signal: no execution per notification or per payment.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(await executionsSince(since)).to.deep.equal(['processOrder']);
+  });
+
+  it('when a staff update arrives, then it is answered from the one workflow task that records it', async () => {
+    const customer = await registerUser(api);
+    const order = await placeOrder(api, customer, cafe);
+    await pay(stack, order.payment.preferenceId);
+    await orderWithStatus(api, customer, order.id, 'paid');
+    const handle = stack.client.workflow.getHandle(orderWorkflowId(cafe.id, order.id));
+    const before = engineCost(await handle.fetchHistory());
+    expect((await act(api, cafe.owner, order.id, 'accept')).status).to.equal(200);
+    const after = engineCost(await handle.fetchHistory());
+    expect(after.workflowTasks - before.workflowTasks).to.equal(1);
+    expect(after.localActivities.length - before.localActivities.length).to.equal(1);
+    expect(after.activityTasks).to.equal(0);
+  });
+});
