@@ -11,6 +11,7 @@ import { createAuthService } from './auth/auth-service';
 import { registerAuthRoutes } from './auth/routes';
 import { createBusinessesService } from './businesses/businesses-service';
 import { registerBusinessRoutes } from './businesses/routes';
+import { boardRouter } from './board/routes';
 import { docsRouter } from './docs/routes';
 import { registerHealthRoutes, type ReadinessCheck } from './health/routes';
 import type { AppContext, AppState } from './http/context';
@@ -57,7 +58,7 @@ export function createApp(deps: AppDeps) {
     temporal: deps.temporal,
     settings: { taskQueue: config.temporal.taskQueue, ...config.orders },
   });
-  registerOrderRoutes(routes, orders, orderFeed);
+  registerOrderRoutes(routes, orders, orderFeed, config.streams);
   const webhooks = createWebhooksService({
     db,
     temporal: deps.temporal,
@@ -95,6 +96,7 @@ export function createApp(deps: AppDeps) {
   app.use(rateLimit({ perMinute: config.http.rateLimitPerMinute, metrics, exempt: (path) => RATE_LIMIT_EXEMPT.test(path) }));
   app.use(bodyParser({ enableTypes: ['json'], jsonLimit: config.http.bodyLimit, encoding: 'utf-8' }));
   app.use(docs.routes());
+  app.use(boardRouter().routes());
   app.use(routes.router.routes());
   app.use(routes.router.allowedMethods());
 

@@ -73,6 +73,11 @@ const envSchema = z.object({
   PAYMENT_TIMEOUT_SECONDS: positiveInt.default(15 * 60),
   ACCEPT_TIMEOUT_SECONDS: positiveInt.default(10 * 60),
 
+  // Live feeds (SSE): how often a viewer's role is checked again, and how many streams one user may hold per API process.
+  STREAM_ROLE_CHECK_SECONDS: positiveInt.default(30),
+  STREAM_MAX_PER_USER: positiveInt.default(5),
+  STREAM_HEARTBEAT_SECONDS: positiveInt.default(15),
+
   MERCADOPAGO_ACCESS_TOKEN: z.string().min(1).optional(),
   MERCADOPAGO_WEBHOOK_SECRET: z.string().min(1).optional(),
   MERCADOPAGO_API_URL: z.url().default('https://api.mercadopago.com'),
@@ -140,6 +145,7 @@ export interface Config {
     uiPort: number;
   };
   orders: { paymentTimeoutSeconds: number; acceptTimeoutSeconds: number };
+  streams: { roleCheckSeconds: number; maxPerUser: number; heartbeatSeconds: number };
   mercadopago: {
     accessToken?: string;
     webhookSecret?: string;
@@ -220,6 +226,11 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     orders: {
       paymentTimeoutSeconds: env.PAYMENT_TIMEOUT_SECONDS,
       acceptTimeoutSeconds: env.ACCEPT_TIMEOUT_SECONDS,
+    },
+    streams: {
+      roleCheckSeconds: env.STREAM_ROLE_CHECK_SECONDS,
+      maxPerUser: env.STREAM_MAX_PER_USER,
+      heartbeatSeconds: env.STREAM_HEARTBEAT_SECONDS,
     },
     mercadopago: {
       accessToken: env.MERCADOPAGO_ACCESS_TOKEN,

@@ -28,7 +28,28 @@ export function requestHash(body: PlaceOrderBody): string {
   return createHash('sha256').update(canonical).digest('hex');
 }
 
-export function fromView(order: OrderView): OrderResponse {
+/** When the order was paid and by when staff must accept it; both null until it is paid. */
+export interface PaymentTimes {
+  paidAt: string | null;
+  acceptDeadline: string | null;
+}
+
+const UNPAID: PaymentTimes = { paidAt: null, acceptDeadline: null };
+
+/**
+ * The accept deadline is the workflow's: the payment's time plus the accept timeout (the API's
+ * setting, which the order was placed with). Without the timeout only `paidAt` is known.
+ */
+export const paymentTimes = (row: Pick<OrderRow, 'paidAt'>, acceptTimeoutSeconds?: number): PaymentTimes =>
+  row.paidAt
+    ? {
+        paidAt: row.paidAt.toISOString(),
+        acceptDeadline:
+          acceptTimeoutSeconds === undefined ? null : new Date(row.paidAt.getTime() + acceptTimeoutSeconds * 1000).toISOString(),
+      }
+    : UNPAID;
+
+export function fromView(order: OrderView, paid: PaymentTimes = UNPAID): OrderResponse {
   return {
     id: order.orderId,
     businessId: order.businessId,
@@ -44,10 +65,11 @@ export function fromView(order: OrderView): OrderResponse {
     paymentId: order.paymentId,
     refundId: order.refundId,
     cancelReason: order.cancelReason,
+    ...paid,
   };
 }
 
-export function fromRow(row: OrderRow, items: OrderItemRow[]): OrderResponse {
+export function fromRow(row: OrderRow, items: OrderItemRow[], acceptTimeoutSeconds?: number): OrderResponse {
   return {
     id: row.id,
     businessId: row.businessId,
@@ -70,6 +92,7 @@ export function fromRow(row: OrderRow, items: OrderItemRow[]): OrderResponse {
     paymentId: row.paymentId,
     refundId: row.refundId,
     cancelReason: row.cancelReason,
+    ...paymentTimes(row, acceptTimeoutSeconds),
   };
 }
 

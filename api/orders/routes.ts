@@ -1,9 +1,10 @@
-import { PassThrough } from 'node:stream';
 import { z } from 'zod';
 import type { ApiRoutes } from '../http/routes';
 import { BusinessIdParams } from '../businesses/schemas';
 import type { OrderFeed } from './order-feed';
 import type { OrdersService } from './orders-service';
+import { registerStreamRoutes } from './stream-routes';
+import type { StreamSettings } from './streams';
 import {
   ActionBody,
   ActionParams,
@@ -23,9 +24,7 @@ const EventSchema = z.object({
   occurredAt: z.string(),
 });
 
-const HEARTBEAT_MS = 15_000;
-
-export function registerOrderRoutes(api: ApiRoutes, service: OrdersService, feed: OrderFeed): void {
+export function registerOrderRoutes(api: ApiRoutes, service: OrdersService, feed: OrderFeed, streams: StreamSettings): void {
   api.add({
     method: 'post',
     path: '/v1/businesses/:businessId/orders',
@@ -108,51 +107,5 @@ export function registerOrderRoutes(api: ApiRoutes, service: OrdersService, feed
     }),
   });
 
-  api.add({
-    method: 'get',
-    path: '/v1/businesses/:businessId/orders/stream',
-    operationId: 'streamOrders',
-    summary: "Server-Sent Events: every change to the café's orders as it happens (staff)",
-    tags: ['orders'],
-    auth: 'user',
-    params: BusinessIdParams,
-    responses: {
-      200: {
-        description: 'An event stream; each `order` event carries {orderId, seq, type, status, occurredAt}',
-        schema: z.string(),
-        contentType: 'text/event-stream',
-      },
-      404: { description: 'No such business, or you are not its staff (NOT_FOUND)' },
-    },
-    handler: async (ctx, { params, user }) => {
-      ctx.state.businessId = params.businessId;
-      await service.requireStaff(user.userId, params.businessId);
-      const stream = new PassThrough();
-      const send = (text: string) => stream.write(text);
-      const unsubscribe = feed.subscribe(
-        params.businessId,
-        (change) => send(`id: ${change.orderId}:${change.seq}\nevent: order\ndata: ${JSON.stringify(change)}\n\n`),
-        () => stop(),
-      );
-      const heartbeat = setInterval(() => send(': keep-alive\n\n'), HEARTBEAT_MS);
-      function stop() {
-        clearInterval(heartbeat);
-        unsubscribe();
-        stream.end();
-      }
-      ctx.req.on('close', stop);
-      ctx.req.socket.setTimeout(0);
-      send('retry: 3000\n\n');
-      return {
-        status: 200,
-        body: stream,
-        headers: {
-          'Content-Type': 'text/event-stream',
-          'Cache-Control': 'no-cache',
-          Connection: 'keep-alive',
-          'X-Accel-Buffering': 'no',
-        },
-      };
-    },
-  });
+  registerStreamRoutes(api, service, feed, streams);
 }

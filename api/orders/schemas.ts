@@ -79,6 +79,11 @@ export const OrderSchema = z
     paymentId: z.string().nullable(),
     refundId: z.string().nullable(),
     cancelReason: z.string().nullable(),
+    paidAt: z.string().nullable().meta({ description: 'When the payment was approved; null until then' }),
+    acceptDeadline: z
+      .string()
+      .nullable()
+      .meta({ description: 'Staff must accept by then or the order is cancelled and refunded; null until paid' }),
   })
   .meta({ id: 'Order' });
 

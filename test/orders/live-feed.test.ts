@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { startStack, type TestStack } from '../support/stack';
 import { httpClient, type HttpClient } from '../support/http';
-import { registerUser } from '../support/fixtures';
+import { addMember, registerUser } from '../support/fixtures';
+import { openStream } from '../board/sse';
 import { act, openCafe, orderWithStatus, pay, placeOrder } from '../support/orders';
 
 interface FeedEvent {
@@ -41,7 +42,10 @@ describe('live order feed (SSE)', () => {
   let api: HttpClient;
 
   before(async () => {
-    stack = await startStack({ name: 'feed' });
+    stack = await startStack({
+      name: 'feed',
+      env: { STREAM_ROLE_CHECK_SECONDS: '1', STREAM_MAX_PER_USER: '3', RATE_LIMIT_PER_MINUTE: '10000' },
+    });
     api = httpClient(stack.baseUrl);
   });
   after(() => stack?.stop());
@@ -77,5 +81,60 @@ describe('live order feed (SSE)', () => {
     const response = await api.get(`/v1/businesses/${cafe.id}/orders/stream`, { token: stranger.token });
     expect(response.status).to.equal(404);
     expect(response.body.error.code).to.equal('NOT_FOUND');
+  });
+
+  it('when a staff member is removed from the café, then their open stream ends with ACCESS_REVOKED', async () => {
+    const cafe = await openCafe(api);
+    const barista = await registerUser(api, 'Barista');
+    await addMember(api, cafe.owner, cafe.id, barista, 'staff');
+    const { response, sse } = await openStream(stack.baseUrl, `/v1/businesses/${cafe.id}/orders/stream`, barista.token);
+    expect(response.status).to.equal(200);
+    const started = Date.now();
+
+    const removed = await api.delete(`/v1/businesses/${cafe.id}/members/${barista.id}`, { token: cafe.owner.token });
+    expect(removed.status).to.equal(204);
+    const messages = await sse.toEnd(10_000);
+
+    expect(sse.ended, 'the server closed the stream').to.equal(true);
+    expect(messages.at(-1)).to.deep.include({ event: 'end', data: { reason: 'ACCESS_REVOKED' } });
+    expect(Date.now() - started, 'within about one check period').to.be.lessThan(5000);
+    const again = await api.get(`/v1/businesses/${cafe.id}/orders/stream`, { token: barista.token });
+    expect(again.status).to.equal(404);
+  });
+
+  it('when staff who are still members keep a stream open past a role check, then it stays open', async () => {
+    const cafe = await openCafe(api);
+    const { sse } = await openStream(stack.baseUrl, `/v1/businesses/${cafe.id}/orders/stream`, cafe.owner.token);
+
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    const customer = await registerUser(api);
+    const order = await placeOrder(api, customer, cafe);
+    const messages = await sse.until((seen) => seen.some((message) => message.data.orderId === order.id));
+
+    expect(sse.ended).to.equal(false);
+    expect(messages.filter((message) => message.event === 'end')).to.deep.equal([]);
+    await sse.cancel();
+  });
+
+  it('when one user opens more streams than the cap, then 429 TOO_MANY_STREAMS and the open ones keep working', async () => {
+    const cafe = await openCafe(api);
+    const path = `/v1/businesses/${cafe.id}/orders/stream`;
+    const open = await Promise.all([1, 2, 3].map(() => openStream(stack.baseUrl, path, cafe.owner.token)));
+    expect(open.map(({ response }) => response.status)).to.deep.equal([200, 200, 200]);
+
+    const refused = await api.get(path, { token: cafe.owner.token });
+    expect(refused.status).to.equal(429);
+    expect(refused.body.error.code).to.equal('TOO_MANY_STREAMS');
+    const otherCafe = await openCafe(api);
+    const otherUser = await openStream(stack.baseUrl, `/v1/businesses/${otherCafe.id}/orders/stream`, otherCafe.owner.token);
+    expect(otherUser.response.status, 'the cap is per user').to.equal(200);
+    await otherUser.sse.cancel();
+
+    const customer = await registerUser(api);
+    const order = await placeOrder(api, customer, cafe);
+    for (const { sse } of open) {
+      await sse.until((seen) => seen.some((message) => message.data.orderId === order.id));
+      await sse.cancel();
+    }
   });
 });
