@@ -3,6 +3,7 @@ import { registerUser, type TestUser } from '../support/fixtures';
 import { httpClient, type HttpClient } from '../support/http';
 import { emulatorControl, openCafe, pay, placeOrder, type Cafe } from '../support/orders';
 import {
+  emulatedNotificationKey,
   clearFaults,
   eventTypes,
   injectNotificationFault,
@@ -84,7 +85,7 @@ describe('chaos: a storm of webhooks', () => {
       ...(await emulatorControl(stack, 'notifications/send', { id: paymentId, signature: 'stale', staleSeconds: 3600 }))
         .notifications,
     ];
-    return sent.map((n: { notificationId: number }) => `mp:${n.notificationId}`);
+    return sent.map(emulatedNotificationKey);
   }
 
   /** Attackers and clock skew, straight to our endpoint: every signature wrong in its own way. */
@@ -159,7 +160,7 @@ describe('chaos: a storm of webhooks', () => {
     const held = stack.emulator
       .notifications()
       .filter((n) => n.faults.includes('duplicate') && n.duplicateOf === undefined)
-      .map((n) => `mp:${n.notificationId}`);
+      .map(emulatedNotificationKey);
     expect(held).to.have.length(NOTIFICATIONS);
     expect(held.map((id) => rows.find((row) => row.id === id)?.deliveries)).to.deep.equal(held.map(() => COPIES));
     expect(rows.filter((row) => !row.signed || row.processedAt === null)).to.deep.equal([]);

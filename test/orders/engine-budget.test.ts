@@ -4,7 +4,7 @@ import { orderWorkflowId } from '../../workflows/orders/contracts';
 import { registerUser } from '../support/fixtures';
 import { httpClient, type HttpClient } from '../support/http';
 import { act, openCafe, orderWithStatus, pay, placeOrder, type Cafe } from '../support/orders';
-import { injectNotificationFault, notificationsProcessed } from '../support/payments';
+import { executionsSince, injectNotificationFault, notificationsProcessed } from '../support/payments';
 import { startStack, type TestStack } from '../support/stack';
 
 /**
@@ -26,13 +26,6 @@ describe('engine work per order', () => {
   });
   after(() => stack?.stop());
 
-  const executionsSince = async (since: Date) => {
-    const query = `TaskQueue = '${stack.taskQueue}' AND StartTime >= '${since.toISOString()}'`;
-    const types: string[] = [];
-    for await (const execution of stack.client.workflow.list({ query })) types.push(execution.type);
-    return types;
-  };
-
   it('when an order is placed, paid (webhooks redelivered), accepted, made ready and completed, then its history stays within budget', async () => {
     const since = new Date(Date.now() - 1000);
     const customer = await registerUser(api);
@@ -40,7 +33,8 @@ describe('engine work per order', () => {
     await injectNotificationFault(stack, { type: 'duplicate', copies: 3 });
     const payment = await pay(stack, order.payment.preferenceId);
     await orderWithStatus(api, customer, order.id, 'paid');
-    for (const action of ['accept', 'ready', 'complete']) expect((await act(api, cafe.owner, order.id, action)).status).to.equal(200);
+    for (const action of ['accept', 'ready', 'complete'])
+      expect((await act(api, cafe.owner, order.id, action)).status).to.equal(200);
     await orderWithStatus(api, customer, order.id, 'completed');
     await notificationsProcessed(stack, [payment.id]);
 
@@ -59,7 +53,7 @@ describe('engine work per order', () => {
 
     // The payment reached the order as a signal: no execution per notification or per payment.
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    expect(await executionsSince(since)).to.deep.equal(['processOrder']);
+    expect(await executionsSince(stack, since)).to.deep.equal(['processOrder']);
   });
 
   it('when a staff update arrives, then it is answered from the one workflow task that records it', async () => {

@@ -2,7 +2,7 @@ import { randomInt, randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { signMercadoPagoWebhook, type RequestLogEntry } from '../../scripts/mercadopago-emulator';
 import { detailsQuery, orderWorkflowId } from '../../workflows/orders/contracts';
-import { notificationWorkflowId } from '../../workflows/payments/contracts';
+import { notificationKey } from '../../api/webhooks/webhooks-service';
 import type { TestUser } from './fixtures';
 import type { HttpClient } from './http';
 import { emulatorControl, eventually } from './orders';
@@ -155,8 +155,16 @@ export async function postWebhook(
     { id: bodyId, type, action: 'payment.updated', api_version: 'v1', data: { id: options.dataId }, live_mode: false },
     { headers },
   );
-  return { response, elapsedMs: Date.now() - started, notificationId: `mp:${bodyId}` };
+  const topic = type === 'topic_merchant_order_wh' ? 'merchant_order' : 'payment';
+  const notificationId = notificationKey({ kind: 'webhook', topic, resourceId: options.dataId }, requestId, DEDUPE);
+  return { response, elapsedMs: Date.now() - started, notificationId };
 }
+
+const DEDUPE = { windowSeconds: 60 };
+
+/** The row our service stores a notification the emulator sent under. */
+export const emulatedNotificationKey = (n: { kind: 'webhook' | 'ipn'; topic: string; dataId: string; requestId: string }) =>
+  notificationKey({ kind: n.kind, topic: n.topic, resourceId: n.dataId }, n.requestId, DEDUPE);
 
 export const notificationRow = (stack: TestStack, id: string) => stack.db('webhookNotifications').where({ id }).first();
 
@@ -182,8 +190,13 @@ export async function workflowStatus(stack: TestStack, workflowId: string): Prom
   }
 }
 
-export const notificationWorkflowStatus = (stack: TestStack, notificationId: string) =>
-  workflowStatus(stack, notificationWorkflowId(notificationId));
+/** Workflow executions started on the stack's task queue since `since`, by type: the engine work webhooks caused. */
+export async function executionsSince(stack: TestStack, since: Date): Promise<string[]> {
+  const query = `TaskQueue = '${stack.taskQueue}' AND StartTime >= '${since.toISOString()}'`;
+  const types: string[] = [];
+  for await (const execution of stack.client.workflow.list({ query })) types.push(execution.type);
+  return types;
+}
 
 /**
  * The order once its workflow has caught up: every signal handled (a query sees them all), every

@@ -34,22 +34,45 @@ function waitForExit(child: ChildProcess): Promise<void> {
 
 /** The production entry point (workers/main.ts) in a process of its own, ready once it logs "worker running". */
 export async function startWorkerProcess(settings: WorkerSettings): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, ['-r', 'tsx/cjs', 'workers/main.ts'], {
+  return startServiceProcess('workers/main.ts', 'worker running', {
+    ...commonEnv(settings),
+    WORKER_METRICS_PORT: String(await freePort()),
+    TEMPORAL_METRICS_PORT: String(await freePort()),
+    BACKUP_DIR: path.join(os.tmpdir(), 'cafe-flow-chaos-backups'),
+  });
+}
+
+export interface ApiSettings extends WorkerSettings {
+  port: number;
+  mercadopagoWebhookSecret: string;
+}
+
+/** api/main.ts in a process of its own, as deployed; ready once it logs "api listening". */
+export async function startApiProcess(settings: ApiSettings): Promise<WorkerProcess> {
+  return startServiceProcess('api/main.ts', 'api listening', {
+    ...commonEnv(settings),
+    PORT: String(settings.port),
+    HOST: '127.0.0.1',
+    METRICS_PORT: String(await freePort()),
+    MERCADOPAGO_WEBHOOK_SECRET: settings.mercadopagoWebhookSecret,
+  });
+}
+
+const commonEnv = (settings: WorkerSettings) => ({
+  NODE_ENV: 'test',
+  LOG_LEVEL: 'info',
+  DATABASE_URL: settings.databaseUrl,
+  TEMPORAL_ADDRESS: settings.temporalAddress,
+  TEMPORAL_TASK_QUEUE: settings.taskQueue,
+  MERCADOPAGO_ACCESS_TOKEN: settings.mercadopagoAccessToken,
+  MERCADOPAGO_API_URL: settings.mercadopagoApiUrl,
+  PUBLIC_BASE_URL: settings.publicBaseUrl,
+});
+
+async function startServiceProcess(entry: string, readyText: string, env: Record<string, string>): Promise<WorkerProcess> {
+  const child = spawn(process.execPath, ['-r', 'tsx/cjs', entry], {
     cwd: root,
-    env: {
-      ...process.env,
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'info',
-      DATABASE_URL: settings.databaseUrl,
-      TEMPORAL_ADDRESS: settings.temporalAddress,
-      TEMPORAL_TASK_QUEUE: settings.taskQueue,
-      MERCADOPAGO_ACCESS_TOKEN: settings.mercadopagoAccessToken,
-      MERCADOPAGO_API_URL: settings.mercadopagoApiUrl,
-      PUBLIC_BASE_URL: settings.publicBaseUrl,
-      WORKER_METRICS_PORT: String(await freePort()),
-      TEMPORAL_METRICS_PORT: String(await freePort()),
-      BACKUP_DIR: path.join(os.tmpdir(), 'cafe-flow-chaos-backups'),
-    },
+    env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: string[] = [];
@@ -62,9 +85,9 @@ export async function startWorkerProcess(settings: WorkerSettings): Promise<Work
   const tail = () => lines.slice(-30).join('\n');
   await new Promise<void>((resolve, reject) => {
     // Bundling the workflows takes a while on a busy machine.
-    const timer = setTimeout(() => reject(new Error(`worker did not start in 120 s\n${tail()}`)), 120_000);
+    const timer = setTimeout(() => reject(new Error(`${entry} did not start in 120 s\n${tail()}`)), 120_000);
     const onData = (chunk: Buffer) => {
-      if (!chunk.toString().includes('worker running')) return;
+      if (!chunk.toString().includes(readyText)) return;
       clearTimeout(timer);
       child.stdout!.off('data', onData);
       resolve();
@@ -72,7 +95,7 @@ export async function startWorkerProcess(settings: WorkerSettings): Promise<Work
     child.stdout!.on('data', onData);
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`worker exited with ${code}\n${tail()}`));
+      reject(new Error(`${entry} exited with ${code}\n${tail()}`));
     });
   });
   return {
