@@ -14,6 +14,7 @@ import { registerBusinessRoutes } from './businesses/routes';
 import { boardRouter } from './board/routes';
 import { docsRouter } from './docs/routes';
 import { registerHealthRoutes, type ReadinessCheck } from './health/routes';
+import { allowedMethods } from './http/allowed-methods';
 import type { AppContext, AppState } from './http/context';
 import { errorHandler } from './http/error-handler';
 import { rateLimit } from './http/rate-limit';
@@ -98,7 +99,7 @@ export function createApp(deps: AppDeps) {
   app.use(docs.routes());
   app.use(boardRouter().routes());
   app.use(routes.router.routes());
-  app.use(routes.router.allowedMethods());
+  app.use(allowedMethods());
 
   return { app, routes, auth, close: () => orderFeed.close() };
 }

@@ -1,4 +1,3 @@
-import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createDb, pingDb } from '../db/knex';
 import { loadConfig, type Config } from '../lib/config';
@@ -10,6 +9,7 @@ import { initSentry, flushSentry } from '../lib/sentry';
 import { onShutdown } from '../lib/shutdown';
 import { connectClient, pingTemporal } from '../lib/temporal';
 import { createApp } from './app';
+import { createHttpServer } from './http/allowed-methods';
 import { routeTemplate } from './http/request-context';
 
 export interface RunningApi {
@@ -44,7 +44,7 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
           businessId: ctx.state.businessId,
         })),
   });
-  const server = http.createServer(app.callback());
+  const server = createHttpServer(app.callback());
   // Longer than nginx's upstream keepalive, so the proxy never reuses a socket we just closed.
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve) => server.listen(config.http.port, config.http.host, resolve));

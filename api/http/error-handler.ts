@@ -1,5 +1,5 @@
 import type { Next } from 'koa';
-import { AppError, type ErrorStatus } from '../../lib/errors';
+import { AppError, badRequest, conflict, unavailable, unsupportedMediaType, type ErrorStatus } from '../../lib/errors';
 import type { AppContext } from './context';
 
 export interface ErrorBody {
@@ -48,24 +48,20 @@ function fromLibraryError(error: unknown): AppError | undefined {
   }
   // co-body marks a body it cannot parse (bad syntax, a bare scalar, __proto__) as a 400 SyntaxError.
   if (e?.type === 'entity.parse.failed' || (error instanceof SyntaxError && status === 400)) {
-    return new AppError(400, 'INVALID_JSON', 'Request body is not valid JSON');
+    return badRequest('INVALID_JSON', 'Request body is not valid JSON');
   }
-  if (status === 415) return new AppError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json');
+  if (status === 415) return unsupportedMediaType();
   // A Content-Encoding the body does not match: zlib (Z_DATA_ERROR...) or brotli (ERR__ERROR_...) cannot inflate it.
   if (typeof e?.code === 'string' && /^(Z_|ERR__ERROR_)/.test(e.code)) {
-    return new AppError(400, 'INVALID_BODY_ENCODING', 'The body could not be decoded as its Content-Encoding says');
+    return badRequest('INVALID_BODY_ENCODING', 'The body could not be decoded as its Content-Encoding says');
   }
   // objection wraps driver errors (UniqueViolationError...) and keeps the driver's in nativeError.
   const code = e?.code ?? (error as { nativeError?: { code?: string } })?.nativeError?.code;
-  if (code === '23505') return new AppError(409, 'CONFLICT', 'The resource already exists');
-  if (code === '22P02') return new AppError(400, 'VALIDATION_FAILED', 'A value has the wrong format');
+  if (code === '23505') return conflict('CONFLICT', 'The resource already exists');
+  if (code === '22P02') return badRequest('VALIDATION_FAILED', 'A value has the wrong format');
   if (isUnavailable(error)) {
-    return new AppError(503, 'SERVICE_UNAVAILABLE', 'A service we depend on is unavailable; try again shortly', undefined, {
-      'Retry-After': '5',
-    });
+    return unavailable('SERVICE_UNAVAILABLE', 'A service we depend on is unavailable; try again shortly', 5);
   }
-  if (status === 405) return new AppError(405, 'METHOD_NOT_ALLOWED', 'Method not allowed on this route');
-  if (status === 501) return new AppError(501, 'NOT_IMPLEMENTED', 'This HTTP method is not supported');
   // Other client errors libraries raise on purpose (an aborted upload, a Content-Length that lies).
   if (typeof status === 'number' && status >= 400 && status < 500 && e.expose) {
     return new AppError(status as ErrorStatus, 'BAD_REQUEST', 'The request could not be read');
@@ -81,16 +77,10 @@ export function errorHandler(report: (error: unknown, ctx: AppContext) => void) 
   return async (ctx: AppContext, next: Next) => {
     try {
       await next();
+      // A method a route does not offer is a 405 from allowedMethods(); what is left is an unknown path.
       if (ctx.status === 404 && ctx.body === undefined) {
         ctx.status = 404;
         ctx.body = errorBody('ROUTE_NOT_FOUND', `No route for ${ctx.method} ${ctx.path}`);
-      } else if (ctx.status === 405 && ctx.body === undefined) {
-        // The router has set the Allow header; give the refusal our shape.
-        ctx.status = 405;
-        ctx.body = errorBody('METHOD_NOT_ALLOWED', `${ctx.method} is not allowed here; see the Allow header`);
-      } else if (ctx.status === 501 && ctx.body === undefined) {
-        ctx.status = 501;
-        ctx.body = errorBody('NOT_IMPLEMENTED', `${ctx.method} is not supported`);
       }
     } catch (error) {
       // A body left half read (too large, badly encoded) cannot be skipped to reach the next request

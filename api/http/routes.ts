@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import { z, type ZodType } from 'zod';
-import { AppError, unauthorized } from '../../lib/errors';
+import { badRequest, unauthorized, unsupportedMediaType } from '../../lib/errors';
 import type { AppContext, AuthenticatedUser } from './context';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -58,8 +58,7 @@ const bodyErrors = {
 function validate<T extends ZodType>(schema: T, value: unknown, where: string): z.output<T> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  throw new AppError(
-    400,
+  throw badRequest(
     'VALIDATION_FAILED',
     `Invalid request ${where}`,
     result.error.issues.map((issue) => ({ in: where, path: issue.path.join('.'), message: issue.message })),
@@ -95,7 +94,7 @@ function unstorable(value: unknown): { path: string; message: string } | undefin
 function refuseUnstorable(inputs: Record<string, unknown>): void {
   for (const [where, value] of Object.entries(inputs)) {
     const found = unstorable(value);
-    if (found) throw new AppError(400, 'VALIDATION_FAILED', `Invalid request ${where}`, [{ in: where, ...found }]);
+    if (found) throw badRequest('VALIDATION_FAILED', `Invalid request ${where}`, [{ in: where, ...found }]);
   }
 }
 
@@ -133,7 +132,7 @@ export class ApiRoutes {
       // `is` answers null without a body and false for a body of another type, which the body
       // parser skipped: better a 415 than validation errors about fields that were sent.
       if (route.body && ctx.request.is('application/json', '+json') === false) {
-        throw new AppError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json');
+        throw unsupportedMediaType();
       }
       // Every route, schema or not: the webhook stores its raw query and body as jsonb.
       refuseUnstorable({ path: ctx.params, query: ctx.query, body: (ctx.request as { body?: unknown }).body });

@@ -68,6 +68,13 @@ describe('health and readiness', () => {
     }
   });
 
+  it('when /ready is relayed by a proxy and every dependency is up, then 200 with the same stable shape', async () => {
+    const res = await api.get('/ready', { headers: { 'x-forwarded-for': '203.0.113.7' } });
+
+    expect(res.status).to.equal(200);
+    expect(res.body).to.deep.equal({ status: 'ready', checks: { postgres: { status: 'up' }, temporal: { status: 'up' } } });
+  });
+
   describe('with Postgres unreachable', () => {
     let deadDb: Db;
     let served: Awaited<ReturnType<typeof serveAppWithDb>>;
@@ -81,7 +88,7 @@ describe('health and readiness', () => {
       await deadDb?.destroy();
     });
 
-    it('when /ready is called, then 503 naming postgres as down and temporal as up, without credentials', async () => {
+    it('when /ready is called from this host, then 503 naming why postgres is down, without credentials', async () => {
       const res = await served.api.get('/ready');
 
       expect(res.status).to.equal(503);
@@ -92,6 +99,27 @@ describe('health and readiness', () => {
       expect(res.body.checks.temporal.status).to.equal('up');
       expect(JSON.stringify(res.body)).not.to.include('postgres://');
     });
+
+    for (const [what, headers] of [
+      ['relayed by a proxy (X-Forwarded-For)', { 'x-forwarded-for': '203.0.113.7' }],
+      ['relayed with a Forwarded header', { forwarded: 'for=203.0.113.7;proto=https' }],
+      ['relayed with X-Real-IP', { 'x-real-ip': '203.0.113.7' }],
+    ] as const) {
+      it(`when /ready is ${what}, then 503 with only up or down per dependency, and the reason only in the log`, async () => {
+        const res = await served.api.get('/ready', { headers: { ...headers, 'x-request-id': `ready-public-${what.length}` } });
+
+        expect(res.status).to.equal(503);
+        expect(res.body).to.deep.equal({
+          status: 'not_ready',
+          checks: { postgres: { status: 'down' }, temporal: { status: 'up' } },
+        });
+        const logged = stack.logs.lines
+          .map((line) => JSON.parse(line))
+          .find((entry) => entry.msg === 'readiness check failed' && entry.requestId === `ready-public-${what.length}`);
+        expect(logged, 'the failure is logged with its reason').to.include({ check: 'postgres', status: 'down' });
+        expect(logged.error).to.match(/ECONNREFUSED/);
+      });
+    }
 
     it('when /health is called, then it is still 200 (the process itself is alive)', async () => {
       const res = await served.api.get('/health');

@@ -112,11 +112,12 @@ describe('HTTP hardening', () => {
       expect(res.headers.get('allow')).to.contain('GET');
     });
 
-    it('when the method is one the API never implements, then 501 NOT_IMPLEMENTED, not a 500', async () => {
+    it('when the method is one no route implements (PROPFIND), then 405 METHOD_NOT_ALLOWED with Allow, not a 501', async () => {
       const res = await api.request('PROPFIND', '/v1/me');
 
-      expect(res.status).to.equal(501);
-      expect(res.body.error.code).to.equal('NOT_IMPLEMENTED');
+      expect(res.status).to.equal(405);
+      expect(res.body.error.code).to.equal('METHOD_NOT_ALLOWED');
+      expect(res.headers.get('allow')).to.equal('HEAD, GET, OPTIONS');
     });
   });
 

@@ -90,18 +90,6 @@ describe('error handler', () => {
     ],
     ['Postgres cannot parse a uuid', libraryError('invalid input syntax', { code: '22P02' }), 400, 'VALIDATION_FAILED'],
     [
-      'the router refuses the method',
-      libraryError('Method Not Allowed', { status: 405, expose: true }),
-      405,
-      'METHOD_NOT_ALLOWED',
-    ],
-    [
-      'the router does not know the method',
-      libraryError('Not Implemented', { status: 501, expose: false }),
-      501,
-      'NOT_IMPLEMENTED',
-    ],
-    [
       'the upload was aborted',
       libraryError('request aborted', { status: 400, expose: true, type: 'request.aborted' }),
       400,
