@@ -39,6 +39,34 @@ export function createMetrics(options: { defaultMetrics?: boolean; prefix?: stri
       labelNames: ['provider', 'result'] as const,
       registers,
     }),
+    webhookRelay: new Counter({
+      name: 'webhook_relay_notifications_total',
+      help: 'Stored notifications the relay handed over, by outcome (signalled, settled_closed_order, retry, ...)',
+      labelNames: ['outcome'] as const,
+      registers,
+    }),
+    webhookRelayBacklog: new Gauge({
+      name: 'webhook_relay_pending',
+      help: 'Stored notifications not yet handed over to their order',
+      registers,
+    }),
+    webhookRelayOldestSeconds: new Gauge({
+      name: 'webhook_relay_oldest_pending_seconds',
+      help: 'Age of the oldest stored notification not yet handed over',
+      registers,
+    }),
+    mailMessages: new Counter({
+      name: 'mail_messages_total',
+      help: 'Customer mail send attempts, by kind and result (sent, rejected: a permanent 5xx, retry)',
+      labelNames: ['kind', 'result'] as const,
+      registers,
+    }),
+    mailPending: new Gauge({ name: 'mail_outbox_pending', help: 'Customer mails queued and not yet sent', registers }),
+    mailOldestPendingSeconds: new Gauge({
+      name: 'mail_outbox_oldest_pending_seconds',
+      help: 'Age of the oldest customer mail not yet sent (0 when none)',
+      registers,
+    }),
     loginFailures: new Counter({
       name: 'auth_login_failures_total',
       help: 'Failed logins by reason',

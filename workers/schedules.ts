@@ -1,5 +1,6 @@
 import { ScheduleAlreadyRunning, type Client, type ScheduleOptions } from '@temporalio/client';
 import type { Config } from '../lib/config';
+import { pruneNotificationsDailySchedule } from '../workflows/maintenance/prune-notifications';
 import { backupDailySchedule } from '../workflows/maintenance/schedules';
 import { smokeHourlySchedule } from '../workflows/maintenance/smoke-schedule';
 
@@ -8,17 +9,22 @@ export interface ScheduleExtras {
   extraDatabases?: string[];
 }
 
-/** Every schedule the worker's task queue serves. */
+/** Every schedule; each starts its workflow on the maintenance task queue. */
 export function maintenanceSchedules(config: Config, extras: ScheduleExtras = {}): ScheduleOptions[] {
   return [
     backupDailySchedule({
-      taskQueue: config.temporal.taskQueue,
+      taskQueue: config.temporal.maintenanceTaskQueue,
       timezone: config.backups.timezone,
       extraDatabases: extras.extraDatabases ?? config.backups.extraDatabases,
     }),
+    pruneNotificationsDailySchedule({
+      taskQueue: config.temporal.maintenanceTaskQueue,
+      timezone: config.backups.timezone,
+      olderThanDays: config.webhooks.retentionDays,
+    }),
     // Only where there is a deployment to check: a worker without SMOKE_BASE_URL schedules none.
     ...(config.smoke.baseUrl
-      ? [smokeHourlySchedule({ taskQueue: config.temporal.taskQueue, ...config.smoke, baseUrl: config.smoke.baseUrl })]
+      ? [smokeHourlySchedule({ taskQueue: config.temporal.maintenanceTaskQueue, ...config.smoke, baseUrl: config.smoke.baseUrl })]
       : []),
   ];
 }
