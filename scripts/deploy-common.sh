@@ -14,7 +14,12 @@ BASE_URL=""
 DRY_RUN=0
 ALLOW_DB_RESTORE=0
 HEALTH_TIMEOUT=300
+# Orders last up to about an hour (payment and accept deadlines, then the kitchen).
+DRAIN_TIMEOUT=3900
 SIMULATE=","
+# From the env file (finish_options): Worker Deployment Versioning, and the deployment's name.
+VERSIONING=on
+DEPLOYMENT_NAME=cafe-flow
 
 say() { printf '%s\n' "$*"; }
 warn() { printf 'warning: %s\n' "$*" >&2; }
@@ -37,7 +42,7 @@ common_option() {
     --allow-db-restore) ALLOW_DB_RESTORE=1 && return ;;
   esac
   USED=0
-  [[ $1 =~ ^--(repo|env-file|compose-file|state-dir|url|health-timeout|simulate-failure)$ ]] || return 0
+  [[ $1 =~ ^--(repo|env-file|compose-file|state-dir|url|health-timeout|drain-timeout|simulate-failure)$ ]] || return 0
   [[ $# -ge 2 && -n $2 && $2 != --* ]] || usage_error "$1 needs a value"
   USED=2
   case $1 in
@@ -50,8 +55,36 @@ common_option() {
       [[ $2 =~ ^[0-9]+$ ]] || usage_error "--health-timeout needs a number of seconds"
       HEALTH_TIMEOUT=$2
       ;;
+    --drain-timeout)
+      [[ $2 =~ ^[0-9]+$ ]] || usage_error "--drain-timeout needs a number of seconds"
+      DRAIN_TIMEOUT=$2
+      ;;
     --simulate-failure) SIMULATE=",$2," ;;
   esac
+}
+
+# Options only one script takes: each script defines script_option, which sets USED the same way.
+script_option() { USED=0; }
+
+# The command line of either script: -h, its own options, the common ones and one tag (in TAG).
+TAG=""
+parse_arguments() {
+  while (($#)); do
+    case $1 in
+      -h | --help) usage && exit 0 ;;
+      --*)
+        script_option "$@"
+        ((USED > 0)) || common_option "$@"
+        ((USED > 0)) || usage_error "unknown option: $1"
+        shift "$USED"
+        ;;
+      -*) usage_error "unknown option: $1" ;;
+      *)
+        [[ -z $TAG ]] || usage_error "one tag only (got $TAG and $1)"
+        TAG=$1 && shift
+        ;;
+    esac
+  done
 }
 
 COMMON_OPTIONS_HELP='  --dry-run               print every step and command, run nothing that changes anything
@@ -62,8 +95,19 @@ COMMON_OPTIONS_HELP='  --dry-run               print every step and command, run
   --compose-file FILE     (default: <repo>/docker-compose.production.yml)
   --state-dir DIR         deploy history and lock (default: <repo>/.deploy)
   --health-timeout SECS   how long to wait for healthy containers (default: 300)
+  --drain-timeout SECS    how long to wait for the workflows pinned to the replaced release to
+                          finish before its workers are retired (default: 3900; 0: do not wait,
+                          retire only what has drained; the next deploy retires the rest)
   --simulate-failure S    with --dry-run: make steps S (comma list) fail, to rehearse the rollback
   -h, --help              this help'
+
+# The last NAME=value of the env file, without quotes; $2 when absent or empty.
+env_setting() {
+  local value=""
+  if [[ -f $ENV_FILE ]]; then value=$(sed -n "s/^$1=//p" "$ENV_FILE" | tail -n 1); fi
+  value=${value%\"} && value=${value#\"}
+  printf '%s' "${value:-$2}"
+}
 
 # Fills the defaults that depend on --repo, then checks what a run needs: "run", or "read-only" (--list).
 finish_options() {
@@ -79,6 +123,9 @@ finish_options() {
     BASE_URL=${BASE_URL%/}
   fi
   [[ $BASE_URL =~ ^https?://[^[:space:]]+$ ]] || usage_error "a base URL is needed: --url, or SMOKE_BASE_URL in $ENV_FILE"
+  VERSIONING=$(env_setting WORKER_VERSIONING on)
+  DEPLOYMENT_NAME=$(env_setting WORKER_DEPLOYMENT_NAME cafe-flow)
+  [[ $VERSIONING =~ ^(on|off)$ ]] || usage_error "WORKER_VERSIONING in $ENV_FILE must be on or off"
   if [[ $DRY_RUN -eq 1 ]]; then
     say "DRY RUN: commands are printed, not run"
     return 0

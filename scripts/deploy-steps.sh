@@ -91,9 +91,17 @@ build_images() {
   compose_as "$1" build api worker
 }
 
-# Workers first: they must know new workflow code before the API starts it (docs/runbook.md).
+# Release $1 in place of release $2 (optional). Workers first: they must know new workflow code
+# before the API starts it (docs/runbook.md). With versioning, the worker of $2 is parked beside
+# them first, and $1 becomes the deployment's current version before the API restarts.
 restart_services() {
+  if [[ -n ${2:-} && $2 != "$1" ]]; then park_worker "$2" || return 1; fi
   compose_as "$1" up -d --no-deps worker || return 1
+  if versioned; then
+    # A rollback: the service runs $1 again, so a parked copy of it is no longer needed.
+    unpark "$1" || return 1
+    set_current "$1" || return 1
+  fi
   compose_as "$1" up -d --no-deps api || return 1
   wait_healthy "$1"
 }
@@ -119,10 +127,12 @@ wait_healthy() {
 }
 
 containers_healthy() {
-  local ids id state
+  local ids id state parked
   ids=$(compose ps -q api worker) || return 1
   [[ -n $ids ]] || return 1
+  parked=$(parked_workers | cut -d ' ' -f 1)
   for id in $ids; do
+    if grep -qxF "$id" <<<"$parked"; then continue; fi
     state=$(docker inspect --format '{{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}} {{.Config.Image}}' "$id") ||
       return 1
     [[ $state == "healthy cafe-flow-"*":$1" ]] || return 1
@@ -136,6 +146,106 @@ run_smoke() {
 
 checkout() {
   run git -C "$REPO" checkout --quiet --detach "refs/tags/$1"
+}
+
+# ---- worker versions: a replaced release's workers stay until its pinned workflows finish ----
+# The workers of release <tag> poll as build id <tag> of the deployment $DEPLOYMENT_NAME
+# (docker-compose.production.yml passes CAFE_FLOW_VERSION as WORKER_BUILD_ID), and orders are
+# pinned to the build that started them. Before the worker service moves to a new release, the
+# running release's worker is "parked": a one-off container of its image, labelled
+# $PARKED_LABEL=<tag>, that keeps serving its orders until they finish (drain), then is retired.
+
+PARKED_LABEL=cafe-flow.parked-release
+
+versioned() { [[ $VERSIONING == on ]]; }
+
+# The Temporal CLI of the admin-tools image (release $1's compose file), aimed at the cluster and
+# namespace by that service's environment.
+temporal_cli() {
+  compose_as "$1" run --rm --no-deps -T --entrypoint temporal temporal-namespace-setup "${@:2}"
+}
+
+# "<container id> <release>" for each parked worker, running or not.
+parked_workers() {
+  docker ps -a --no-trunc --filter "label=$PARKED_LABEL" --format "{{.ID}} {{.Label \"$PARKED_LABEL\"}}"
+}
+
+park_worker() {
+  versioned || return 0
+  say "parking the worker of $1: the workflows pinned to $1 finish on it"
+  unpark "$1" || return 1
+  compose_as "$1" run -d --no-deps --label "$PARKED_LABEL=$1" --name "cafe-flow-worker-$1" worker
+}
+
+# Stops (with the service's grace period) and removes the parked workers of release $1.
+unpark() {
+  if [[ $DRY_RUN -eq 1 ]]; then
+    say "+ (docker stop --time 60, then docker rm, each container labelled $PARKED_LABEL=$1, if any)"
+    return 0
+  fi
+  local id
+  for id in $(parked_workers | awk -v t="$1" '$2 == t { print $1 }'); do
+    run docker stop --time 60 "$id" >/dev/null || return 1
+    run docker rm "$id" >/dev/null || return 1
+  done
+}
+
+set_current() {
+  local args=(worker deployment set-current-version --deployment-name "$DEPLOYMENT_NAME" --build-id "$1" --yes)
+  if [[ $DRY_RUN -eq 1 ]]; then
+    say "+ (repeated every 5s, up to ${HEALTH_TIMEOUT}s, until the worker of $1 has polled)"
+    temporal_cli "$1" "${args[@]}"
+    return 0
+  fi
+  local deadline=$((SECONDS + HEALTH_TIMEOUT))
+  until temporal_cli "$1" "${args[@]}"; do
+    if ((SECONDS >= deadline)); then
+      warn "$1 could not become the current version of $DEPLOYMENT_NAME in ${HEALTH_TIMEOUT}s"
+      return 1
+    fi
+    sleep 5
+  done
+}
+
+# The drainage status of release $1: draining, drained, or unknown. A version the server does not
+# know (its release ran unversioned) has nothing pinned to it: drained.
+drainage() {
+  local output
+  if output=$(compose run --rm --no-deps -T --entrypoint temporal temporal-namespace-setup \
+    worker deployment describe-version --deployment-name "$DEPLOYMENT_NAME" --build-id "$1" -o json 2>&1); then
+    sed -n 's/.*"drainageStatus": *"\([a-z]*\)".*/\1/p' <<<"$output" | head -n 1 | grep . || printf 'unknown\n'
+  elif [[ $output == *"not found"* ]]; then
+    printf 'drained\n'
+  else
+    printf 'unknown\n'
+  fi
+}
+
+# Waits up to DRAIN_TIMEOUT for the workflows pinned to release $1 to finish, then retires every
+# parked worker whose release has drained, except release $2's (the one now running): this one,
+# and any an earlier deploy had to leave behind.
+drain_and_retire() {
+  local replaced=$1 current=$2 deadline=$((SECONDS + DRAIN_TIMEOUT)) status release
+  if [[ $DRY_RUN -eq 1 ]]; then
+    say "+ (every 30s, up to ${DRAIN_TIMEOUT}s, until its drainageStatus is drained:)"
+    temporal_cli "$replaced" worker deployment describe-version --deployment-name "$DEPLOYMENT_NAME" --build-id "$replaced" -o json
+    unpark "$replaced"
+    return 0
+  fi
+  until [[ $(drainage "$replaced") == drained ]] || ((SECONDS >= deadline)); do
+    say "workflows pinned to $replaced are still running; checking again in 30s"
+    sleep 30
+  done
+  for release in $(parked_workers | cut -d ' ' -f 2 | sort -u); do
+    [[ $release != "$current" ]] || continue
+    status=$(drainage "$release")
+    if [[ $status == drained ]]; then
+      say "retiring the worker of $release: every workflow pinned to it has finished"
+      unpark "$release" || return 1
+    else
+      warn "the worker of $release stays ($status): workflows pinned to it still run. The next deploy retires it once drained"
+    fi
+  done
 }
 
 # ---- bringing a release back ----
@@ -164,7 +274,7 @@ return_to() {
   step build "images of $target, unless still there"
   build_images "$target" if-missing || die "building $target failed"
   step restart "worker, then api, on $target; wait for health and /ready"
-  restart_services "$target" || die "$target did not come back healthy"
+  restart_services "$target" "$from" || die "$target did not come back healthy"
   step smoke "smoke check of $target"
   if ! run_smoke "$target"; then
     record "$target" broken
@@ -172,4 +282,8 @@ return_to() {
   fi
   step record "$target is running again"
   record "$target" rolled-back
+  if versioned; then
+    step drain "the workflows pinned to $from finish on its parked worker, which is then retired"
+    drain_and_retire "$from" "$target" || warn "retiring parked workers failed: see docker ps --filter label=$PARKED_LABEL"
+  fi
 }

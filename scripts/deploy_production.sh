@@ -18,9 +18,14 @@ Deploys release <tag>, printing each step and command:
   2. checkout  git checkout <tag>
   3. build     docker compose build api worker (images cafe-flow-*:<tag>)
   4. migrate   knex migrations (npm run migrate)
-  5. restart   docker compose up -d --no-deps worker, then api; waits for health and /ready
+  5. restart   the running release's worker is parked (kept running beside the new one), then
+               docker compose up -d --no-deps worker, <tag> becomes the current worker version
+               (temporal worker deployment set-current-version), then api; waits for health and /ready
   6. smoke     the deploySmokeCheck workflow against --url (npm run smoke)
   7. record    <tag> is appended to <state-dir>/history
+  8. drain     waits (--drain-timeout) for the orders pinned to the replaced release to finish on
+               its parked worker, then retires it; one still busy stays for the next deploy
+With WORKER_VERSIONING=off in the env file, steps 5 and 8 only restart the services.
 If a step after the backup fails, the previous release comes back: the migrations <tag>
 brought are reverted; only when one is irreversible AND --allow-db-restore was given is the
 database restored from the backup of step 1. Safe to re-run.
@@ -33,24 +38,12 @@ exit codes: 0 deployed, 1 failed (rolled back when possible), 2 bad usage
 EOF
 }
 
-TAG=""
 FIRST_DEPLOY=0
-while (($#)); do
-  case $1 in
-    -h | --help) usage && exit 0 ;;
-    --first-deploy) FIRST_DEPLOY=1 && shift ;;
-    --*)
-      common_option "$@"
-      ((USED > 0)) || usage_error "unknown option: $1"
-      shift "$USED"
-      ;;
-    -*) usage_error "unknown option: $1" ;;
-    *)
-      [[ -z $TAG ]] || usage_error "one tag only (got $TAG and $1)"
-      TAG=$1 && shift
-      ;;
-  esac
-done
+script_option() {
+  USED=0
+  if [[ $1 == --first-deploy ]]; then FIRST_DEPLOY=1 && USED=1; fi
+}
+parse_arguments "$@"
 [[ -n $TAG ]] || usage_error "which release? give its tag"
 finish_options run
 valid_tag "$TAG"
@@ -115,7 +108,7 @@ roll_out() {
   compose_as "$TAG" run --rm --no-deps -T api node dist/scripts/migrate.js latest || return 1
   step restart "worker, then api, on $TAG; wait for health and /ready"
   simulated restart && return 1
-  restart_services "$TAG" || return 1
+  restart_services "$TAG" "$RUNNING" || return 1
   step smoke "smoke check of $TAG"
   simulated smoke && return 1
   run_smoke "$TAG" || return 1
@@ -125,6 +118,10 @@ take_backup || die "the backup failed: nothing was changed"
 if roll_out; then
   step record "$TAG is deployed"
   record "$TAG" deployed "$BACKUP_FILE"
+  if versioned && [[ -n $RUNNING && $RUNNING != "$TAG" ]]; then
+    step drain "the workflows pinned to $RUNNING finish on its parked worker, which is then retired"
+    drain_and_retire "$RUNNING" "$TAG" || warn "retiring parked workers failed: see docker ps --filter label=$PARKED_LABEL"
+  fi
   say "deployed $TAG"
   exit 0
 fi

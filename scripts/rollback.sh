@@ -21,9 +21,13 @@ With a tag, puts that release back, printing each step and command:
   2. restore-database   only if one of them is irreversible AND --allow-db-restore was given
   3. checkout           git checkout <tag>
   4. build              docker compose build api worker, unless its images are still there
-  5. restart            docker compose up -d --no-deps worker, then api; waits for health and /ready
+  5. restart            the running release's worker is parked, docker compose up -d --no-deps
+                        worker, <tag> becomes the current worker version, then api; waits for
+                        health and /ready
   6. smoke              the deploySmokeCheck workflow against --url (npm run smoke)
   7. record             <tag> is appended to the history as rolled-back
+  8. drain              the orders pinned to the release rolled back from finish on its parked
+                        worker, which is then retired (--drain-timeout)
 Rolling back to the release that already runs changes nothing. Safe to re-run.
 
 options:
@@ -36,29 +40,20 @@ exit codes: 0 rolled back (or nothing to do), 1 failed, 2 bad usage
 EOF
 }
 
-TARGET=""
 LIST=0
 BACKUP=""
-while (($#)); do
+script_option() {
+  USED=0
   case $1 in
-    -h | --help) usage && exit 0 ;;
-    --list) LIST=1 && shift ;;
+    --list) LIST=1 && USED=1 ;;
     --backup)
       [[ $# -ge 2 && -n $2 && $2 != --* ]] || usage_error "--backup needs a file"
-      BACKUP=$2 && shift 2
-      ;;
-    --*)
-      common_option "$@"
-      ((USED > 0)) || usage_error "unknown option: $1"
-      shift "$USED"
-      ;;
-    -*) usage_error "unknown option: $1" ;;
-    *)
-      [[ -z $TARGET ]] || usage_error "one tag only (got $TARGET and $1)"
-      TARGET=$1 && shift
+      BACKUP=$2 && USED=2
       ;;
   esac
-done
+}
+parse_arguments "$@"
+TARGET=$TAG
 
 list_releases() {
   local running tag last

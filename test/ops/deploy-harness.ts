@@ -70,18 +70,28 @@ export function writeHistory(repo: Repo, lines: string[][]): string {
 /**
  * A stand-in for docker (and curl) on PATH, to run the scripts for real: it logs each call,
  * keeps the applied migrations in a file, reports every container healthy on the image last
- * started, and fails `smoke.js` on release `failSmokeOn`.
+ * started, fails `smoke.js` on release `failSmokeOn`, keeps the parked workers (`run -d`) until
+ * they are removed, and answers `describe-version` with the drainage status `drainage`.
  */
-export function standInDocker(repo: Repo, options: { failSmokeOn?: string; applied: string[] }) {
+export function standInDocker(
+  repo: Repo,
+  options: { failSmokeOn?: string; applied: string[]; drainage?: 'drained' | 'draining'; env?: string },
+) {
   const bin = path.join(repo.dir, '.stand-in');
   const state = path.join(bin, 'state');
   fs.mkdirSync(state, { recursive: true });
   fs.writeFileSync(path.join(state, 'applied'), options.applied.map((name) => `${name}\n`).join(''));
+  fs.writeFileSync(path.join(state, 'parked'), '');
+  fs.writeFileSync(path.join(state, 'drainage'), options.drainage ?? 'drained');
   const docker = `#!/usr/bin/env bash
 S='${state}'; echo "$*" >> "$S/calls"
 case "$*" in
   "image inspect"*) exit 0 ;;
   inspect*) echo "healthy cafe-flow-worker:$(cat "$S/version")" ;;
+  *describe-version*) printf '{ "drainageInfo": { "drainageStatus": "%s" } }\\n' "$(cat "$S/drainage")" ;;
+  *"run -d --no-deps --label"*) echo "parked-$CAFE_FLOW_VERSION $CAFE_FLOW_VERSION" >> "$S/parked" ;;
+  "ps -a --no-trunc"*) cat "$S/parked" ;;
+  "rm "*) sed -i "/^$2 /d" "$S/parked" ;;
   *backup.js*) echo "archive /var/backups/cafe-flow/before.dump (10 bytes, sha256 ab)" ;;
   *"migrate.js latest"*) echo 20260201000001_loyalty >> "$S/applied" ;;
   *"migrate.js rollback"*) sed -i '$d' "$S/applied" ;;
@@ -95,11 +105,20 @@ esac
 `;
   fs.writeFileSync(path.join(bin, 'docker'), docker, { mode: 0o755 });
   fs.writeFileSync(path.join(bin, 'curl'), '#!/usr/bin/env bash\necho ready\n', { mode: 0o755 });
-  fs.writeFileSync(path.join(repo.dir, '.env.production'), 'SMOKE_BASE_URL=https://cafe.example\n');
+  fs.writeFileSync(path.join(repo.dir, '.env.production'), `SMOKE_BASE_URL=https://cafe.example\n${options.env ?? ''}`);
   return {
     path: `${bin}${path.delimiter}${process.env.PATH}`,
     calls: () => fs.readFileSync(path.join(state, 'calls'), 'utf8').trim().split('\n'),
     applied: () => fs.readFileSync(path.join(state, 'applied'), 'utf8').trim().split('\n'),
+    drainage: (status: 'drained' | 'draining') => fs.writeFileSync(path.join(state, 'drainage'), status),
+    /** The releases whose parked workers are still there. */
+    parked: () =>
+      fs
+        .readFileSync(path.join(state, 'parked'), 'utf8')
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => line.split(' ')[1]!),
   };
 }
 

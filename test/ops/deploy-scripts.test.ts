@@ -17,7 +17,24 @@ import {
   steps,
   writeHistory,
 } from './deploy-harness';
-import { describeFailure, requireTool, run } from './support';
+import { describeFailure, readRepoFile, requireTool, run } from './support';
+
+/** What the stand-in docker was asked to do, in words: steps, parking, current versions, drain checks. */
+const lifecycle = (calls: string[]) =>
+  calls.flatMap((call) => {
+    const patterns: [RegExp, (m: RegExpExecArray) => string][] = [
+      [/(backup|migrate\.js \w+|up -d --no-deps \w+|smoke)\b/, (m) => m[1]!],
+      [/run -d --no-deps --label cafe-flow\.parked-release=(\S+)/, (m) => `park ${m[1]}`],
+      [/set-current-version --deployment-name cafe-flow --build-id (\S+)/, (m) => `current ${m[1]}`],
+      [/describe-version --deployment-name cafe-flow --build-id (\S+)/, (m) => `drainage of ${m[1]}`],
+      [/^(stop --time 60|rm) (\S+)$/, (m) => `${m[1]!.split(' ')[0]} ${m[2]}`],
+    ];
+    for (const [pattern, name] of patterns) {
+      const match = pattern.exec(call);
+      if (match) return [name(match)];
+    }
+    return [];
+  });
 
 describe('ops: deploy and rollback scripts', function () {
   this.timeout(30_000);
@@ -40,12 +57,12 @@ describe('ops: deploy and rollback scripts', function () {
 
     expect(deploy.status).to.equal(0);
     expect(deploy.stdout).to.match(/^usage: deploy_production\.sh \[options\] <tag>/);
-    for (const text of ['1. backup', '4. migrate', '6. smoke', '--dry-run', '--allow-db-restore', '--first-deploy']) {
+    for (const text of ['1. backup', '4. migrate', '6. smoke', '8. drain', '--dry-run', '--drain-timeout', '--first-deploy']) {
       expect(deploy.stdout).to.include(text);
     }
     expect(rollback.status).to.equal(0);
     expect(rollback.stdout).to.match(/^usage: rollback\.sh --list/);
-    for (const text of ['1. revert-migrations', '2. restore-database', '--backup FILE', '--dry-run']) {
+    for (const text of ['1. revert-migrations', '2. restore-database', '8. drain', '--backup FILE', '--dry-run']) {
       expect(rollback.stdout).to.include(text);
     }
   });
@@ -61,6 +78,10 @@ describe('ops: deploy and rollback scripts', function () {
       [DEPLOY, ['--url', BASE_URL, '--simulate-failure', 'smoke', 'v1.1.0'], /--simulate-failure only works with --dry-run/],
       [DEPLOY, ['--dry-run', '--url'], /--url needs a value/],
       [DEPLOY, ['--dry-run', '--url', BASE_URL, '--health-timeout', 'soon', 'v1.1.0'], /--health-timeout needs a number/],
+      [DEPLOY, ['--dry-run', '--url', BASE_URL, 'v1.1.0', '--drain-timeout'], /--drain-timeout needs a value/],
+      [ROLLBACK, ['--dry-run', '--url', BASE_URL, '--drain-timeout', 'later', 'v1.0.0'], /--drain-timeout needs a number/],
+      [ROLLBACK, ['--dry-run', '--url', BASE_URL, '--first-deploy', 'v1.0.0'], /unknown option: --first-deploy/],
+      [DEPLOY, ['--dry-run', '--url', BASE_URL, '--list'], /unknown option: --list/],
       [ROLLBACK, ['--dry-run', '--url', BASE_URL], /give its tag, or --list/],
       [ROLLBACK, ['--list', 'v1.0.0'], /--list takes no tag/],
       [ROLLBACK, ['--dry-run', '--url', BASE_URL, '--backup'], /--backup needs a file/],
@@ -82,7 +103,7 @@ describe('ops: deploy and rollback scripts', function () {
 
     expect(result.status, result.all).to.equal(0);
     expect(result.stdout).to.match(/^DRY RUN: commands are printed, not run$/m);
-    expect(names(result.stdout)).to.deep.equal(['backup', 'checkout', 'build', 'migrate', 'restart', 'smoke', 'record']);
+    expect(names(result.stdout)).to.deep.equal(['backup', 'checkout', 'build', 'migrate', 'restart', 'smoke', 'record', 'drain']);
     expect(result.stdout).to.match(
       /^\+ env CAFE_FLOW_VERSION=v1\.0\.0 docker compose .* run --rm --no-deps -T worker node dist\/scripts\/backup\.js$/m,
     );
@@ -106,6 +127,50 @@ describe('ops: deploy and rollback scripts', function () {
     expect(fs.existsSync(path.join(repo.dir, '.deploy')), 'no state written').to.equal(false);
   });
 
+  it('when deploying with versioning in dry-run, then the old worker is parked before the new one starts, the new version is made current before the api restarts, and the old one drains last', function () {
+    const result = script(DEPLOY, releaseRepo('v1.0.0'), ['--dry-run', '--url', BASE_URL, '--drain-timeout', '600', 'v1.1.0']);
+
+    expect(result.status, result.all).to.equal(0);
+    const out = result.stdout;
+    const park = out.search(
+      /^\+ env CAFE_FLOW_VERSION=v1\.0\.0 docker compose .* run -d --no-deps --label cafe-flow\.parked-release=v1\.0\.0 --name cafe-flow-worker-v1\.0\.0 worker$/m,
+    );
+    const newWorker = out.search(/^\+ env CAFE_FLOW_VERSION=v1\.1\.0 .* up -d --no-deps worker$/m);
+    const current = out.search(
+      /^\+ env CAFE_FLOW_VERSION=v1\.1\.0 .* run --rm --no-deps -T --entrypoint temporal temporal-namespace-setup worker deployment set-current-version --deployment-name cafe-flow --build-id v1\.1\.0 --yes$/m,
+    );
+    const api = out.search(/^\+ env CAFE_FLOW_VERSION=v1\.1\.0 .* up -d --no-deps api$/m);
+    expect(park, 'the old worker is parked').to.be.greaterThan(0);
+    expect(newWorker, 'then the new worker starts').to.be.greaterThan(park);
+    expect(current, 'then it becomes current').to.be.greaterThan(newWorker);
+    expect(api, 'then the api restarts').to.be.greaterThan(current);
+    const drain = out.slice(out.indexOf('==> [8] drain'));
+    expect(drain).to.match(/up to 600s, until its drainageStatus is drained/);
+    expect(drain).to.match(/describe-version --deployment-name cafe-flow --build-id v1\.0\.0 -o json$/m);
+    expect(drain).to.include('docker stop --time 60, then docker rm, each container labelled cafe-flow.parked-release=v1.0.0');
+  });
+
+  it('when the env file turns versioning off, then the plan only restarts the services: no parking, no current version, no drain', function () {
+    const repo = releaseRepo('v1.0.0');
+    fs.writeFileSync(path.join(repo.dir, '.env.production'), 'WORKER_VERSIONING=off\nWORKER_DEPLOYMENT_NAME=elsewhere\n');
+
+    const result = script(DEPLOY, repo, ['--dry-run', '--url', BASE_URL, 'v1.1.0']);
+
+    expect(result.status, result.all).to.equal(0);
+    expect(names(result.stdout)).to.deep.equal(['backup', 'checkout', 'build', 'migrate', 'restart', 'smoke', 'record']);
+    expect(result.stdout).to.not.match(/parked|set-current-version|describe-version/);
+  });
+
+  it('when the env file names the deployment, then that name is the one made current', function () {
+    const repo = releaseRepo('v1.0.0');
+    fs.writeFileSync(path.join(repo.dir, '.env.production'), 'WORKER_DEPLOYMENT_NAME="cafe-flow-eu"\n');
+
+    const result = script(DEPLOY, repo, ['--dry-run', '--url', BASE_URL, 'v1.1.0']);
+
+    expect(result.status, result.all).to.equal(0);
+    expect(result.stdout).to.include('set-current-version --deployment-name cafe-flow-eu --build-id v1.1.0 --yes');
+  });
+
   it('when the smoke check fails, then the plan reverts the new migrations, then checks out, restarts and smoke-checks the previous release', function () {
     const repo = releaseRepo('v1.0.0');
 
@@ -125,8 +190,14 @@ describe('ops: deploy and rollback scripts', function () {
       'restart',
       'smoke',
       'record',
+      'drain',
     ]);
     const rollback = result.stdout.slice(result.stdout.indexOf('==> rolling back to v1.0.0 (v1.2.0 failed at smoke)'));
+    expect(rollback, 'orders placed on v1.2.0 keep a worker').to.match(
+      /run -d --no-deps --label cafe-flow\.parked-release=v1\.2\.0 /,
+    );
+    expect(rollback).to.include('set-current-version --deployment-name cafe-flow --build-id v1.0.0 --yes');
+    expect(rollback).to.match(/describe-version --deployment-name cafe-flow --build-id v1\.2\.0 -o json$/m);
     expect(rollback).to.match(/^to revert: 20260201000001_loyalty 20260301000001_tips$/m);
     expect(rollback).to.match(/^\+ env CAFE_FLOW_VERSION=v1\.2\.0 .* node dist\/scripts\/migrate\.js rollback$/m);
     expect(rollback).to.match(/^\+ git -C \S+ checkout --quiet --detach refs\/tags\/v1\.0\.0$/m);
@@ -187,6 +258,7 @@ describe('ops: deploy and rollback scripts', function () {
       'restart',
       'smoke',
       'record',
+      'drain',
     ]);
     const restore = result.stdout.slice(result.stdout.indexOf('restore-database'));
     expect(restore).to.match(/^\+ docker compose .* stop api worker$/m);
@@ -265,6 +337,7 @@ describe('ops: deploy and rollback scripts', function () {
       'restart',
       'smoke',
       'record',
+      'drain',
     ]);
     expect(result.stdout).to.match(/^to revert: 20260201000001_loyalty 20260301000001_tips$/m);
     expect(result.stdout).to.match(/restore\.js \/backups\/before-1\.1\.dump --database/);
@@ -291,22 +364,70 @@ describe('ops: deploy and rollback scripts', function () {
     expect(result.status, result.all).to.equal(1);
     expect(docker.applied()).to.deep.equal(['20260101000001_accounts']);
     expect(repo.git('describe', '--tags', '--exact-match', 'HEAD')).to.equal('v1.0.0');
-    const calls = docker.calls().filter((call) => /backup\.js|migrate\.js|up -d|smoke\.js/.test(call));
-    expect(calls.map((call) => /(backup|migrate\.js \w+|up -d --no-deps \w+|smoke)/.exec(call)![1])).to.deep.equal([
+    expect(lifecycle(docker.calls())).to.deep.equal([
       'backup',
       'migrate.js latest',
+      'park v1.0.0',
       'up -d --no-deps worker',
+      'current v1.1.0',
       'up -d --no-deps api',
       'smoke',
       'migrate.js rollback',
+      'park v1.1.0',
       'up -d --no-deps worker',
+      'stop parked-v1.0.0',
+      'rm parked-v1.0.0',
+      'current v1.0.0',
       'up -d --no-deps api',
       'smoke',
+      'drainage of v1.1.0',
+      'drainage of v1.1.0',
+      'stop parked-v1.1.0',
+      'rm parked-v1.1.0',
     ]);
+    expect(docker.parked(), 'the drained worker of v1.1.0 is retired').to.deep.equal([]);
     expect(recordedHistory(repo)).to.deep.equal([
       ['v1.0.0', 'baseline', '-'],
       ['v1.1.0', 'broken', '/var/backups/cafe-flow/before.dump'],
       ['v1.0.0', 'rolled-back', '-'],
     ]);
+  });
+
+  it('when run for real and orders pinned to the old release still run at the drain deadline, then the deploy succeeds, its worker stays, and the next deploy retires it once drained', function () {
+    const repo = releaseRepo('v1.0.0');
+    const docker = standInDocker(repo, { applied: ['20260101000001_accounts'], drainage: 'draining' });
+
+    const first = script(DEPLOY, repo, ['--health-timeout', '5', '--drain-timeout', '0', 'v1.1.0'], docker.path);
+
+    expect(first.status, first.all).to.equal(0);
+    expect(docker.parked(), 'v1.0.0 still serves its pinned orders').to.deep.equal(['v1.0.0']);
+    expect(first.stderr).to.match(/the worker of v1\.0\.0 stays \(draining\)/);
+    const calls = docker.calls();
+    expect(
+      calls.findIndex((call) => call.includes('parked-release=v1.0.0')),
+      'parked before the new worker starts',
+    ).to.be.lessThan(calls.findIndex((call) => call.endsWith('up -d --no-deps worker')));
+
+    docker.drainage('drained');
+    const second = script(DEPLOY, repo, ['--health-timeout', '5', '--drain-timeout', '0', 'v1.2.0'], docker.path);
+
+    expect(second.status, second.all).to.equal(0);
+    expect(docker.parked(), 'both drained releases retired').to.deep.equal([]);
+    expect(second.stdout).to.match(/^retiring the worker of v1\.0\.0: every workflow pinned to it has finished$/m);
+    expect(second.stdout).to.match(/^retiring the worker of v1\.1\.0: every workflow pinned to it has finished$/m);
+    expect(recordedHistory(repo).map(([tag, status]) => `${tag} ${status}`)).to.deep.equal([
+      'v1.0.0 baseline',
+      'v1.1.0 deployed',
+      'v1.2.0 deployed',
+    ]);
+  });
+
+  it('when the scripts parse their arguments, then one loop in deploy-common.sh does it for both', function () {
+    const loop = /while \(\(\$#\)\)/g;
+    expect(readRepoFile('scripts/deploy-common.sh').match(loop)).to.have.length(1);
+    for (const file of ['scripts/deploy_production.sh', 'scripts/rollback.sh']) {
+      expect(readRepoFile(file), file).to.not.match(loop);
+      expect(readRepoFile(file), file).to.match(/^parse_arguments "\$@"$/m);
+    }
   });
 });
