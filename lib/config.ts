@@ -45,10 +45,22 @@ const envSchema = z.object({
   TRUST_PROXY: bool.default(false),
   ALLOWED_ORIGINS: csv.default([]),
   RATE_LIMIT_PER_MINUTE: positiveInt.default(100),
-  // log2 of scrypt's N; 17 is OWASP's recommendation, tests lower it to keep the suite fast.
-  PASSWORD_HASH_COST: z.coerce.number().int().min(14).max(20).default(17),
+  // log2 of scrypt's N, with p from OWASP's table (api/auth/passwords.ts): 16 is 64 MiB a hash;
+  // tests lower it to keep the suite fast.
+  PASSWORD_HASH_COST: z.coerce.number().int().min(14).max(20).default(16),
+  // Hashes at once per API process: the memory budget (2 × 64 MiB in a 512 MiB container).
+  PASSWORD_HASH_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+  // Waiting longer than this for a turn answers 503 BUSY instead of queueing without bound.
+  PASSWORD_HASH_QUEUE_TIMEOUT_MS: positiveInt.default(5000),
+  // Per (account, IP): failures in a row before delays start, the first delay (it doubles with
+  // each further failure) and the longest; LOGIN_LOCK_SECONDS is also the IP and account window.
   LOGIN_MAX_FAILURES: positiveInt.default(5),
+  LOGIN_DELAY_SECONDS: positiveInt.default(30),
   LOGIN_LOCK_SECONDS: positiveInt.default(900),
+  // Ceilings per window: per IP across accounts (a café's Wi-Fi must keep working), and per
+  // account across IPs (passed by the right password with one of the account's refresh tokens).
+  LOGIN_IP_MAX_FAILURES: positiveInt.default(100),
+  LOGIN_ACCOUNT_MAX_FAILURES: positiveInt.default(50),
   // The body parser reads an unparsable size as "no limit", so a typo here must stop the start-up.
   BODY_LIMIT: z
     .string()
@@ -130,7 +142,12 @@ export interface Config {
     refreshTokenTtlSeconds: number;
     loginMaxFailures: number;
     passwordHashCost: number;
+    passwordHashConcurrency: number;
+    passwordHashQueueTimeoutMs: number;
+    loginDelaySeconds: number;
     loginLockSeconds: number;
+    loginIpMaxFailures: number;
+    loginAccountMaxFailures: number;
   };
   database: { url?: string; poolMax: number };
   temporal: {
@@ -209,7 +226,12 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       refreshTokenTtlSeconds: env.REFRESH_TOKEN_TTL_SECONDS,
       loginMaxFailures: env.LOGIN_MAX_FAILURES,
       passwordHashCost: env.PASSWORD_HASH_COST,
+      passwordHashConcurrency: env.PASSWORD_HASH_CONCURRENCY,
+      passwordHashQueueTimeoutMs: env.PASSWORD_HASH_QUEUE_TIMEOUT_MS,
+      loginDelaySeconds: env.LOGIN_DELAY_SECONDS,
       loginLockSeconds: env.LOGIN_LOCK_SECONDS,
+      loginIpMaxFailures: env.LOGIN_IP_MAX_FAILURES,
+      loginAccountMaxFailures: env.LOGIN_ACCOUNT_MAX_FAILURES,
     },
     database: { url: env.DATABASE_URL, poolMax: env.DATABASE_POOL_MAX },
     temporal: {

@@ -76,7 +76,11 @@ async function main() {
   const api = await startApi(config, logger.child({ component: 'api' }));
   stops.unshift({ name: 'api', stop: api.close });
 
-  const demo = await seedDemo(api.url);
+  // Through the services and the database, not the public login: no throttle can stop a start.
+  const seedDb = createDb({ url: config.database.url as string, poolMax: 1 });
+  const demo = await seedDemo({ db: seedDb, config, logger: logger.child({ component: 'seed' }) }).finally(() =>
+    seedDb.destroy(),
+  );
   const apiUrl = `http://localhost:${config.http.port}`;
   console.log(`
 cafe-flow is running

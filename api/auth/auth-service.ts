@@ -1,20 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../../db/knex';
 import * as users from '../../db/repositories/users';
-import * as throttles from '../../db/repositories/login-throttles';
 import { AppError, unauthorized } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
 import type { Metrics } from '../../lib/metrics';
-import { dummyPasswordHash, hashPassword, scryptParams, verifyPassword } from './passwords';
+import { createLoginThrottle, type ThrottleSettings } from './login-throttle';
+import { createPasswordHasher, type HasherSettings } from './passwords';
 import { AccessTokens, hashRefreshToken, newRefreshToken } from './tokens';
 
-export interface AuthSettings {
+export interface AuthSettings extends ThrottleSettings, HasherSettings {
   jwtSecret: string;
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
-  loginMaxFailures: number;
-  loginLockSeconds: number;
-  passwordHashCost: number;
 }
 
 export interface Session {
@@ -30,12 +27,8 @@ export type AuthService = ReturnType<typeof createAuthService>;
 export function createAuthService(deps: { db: Db; settings: AuthSettings; logger: Logger; metrics: Metrics }) {
   const { db, settings, logger, metrics } = deps;
   const accessTokens = new AccessTokens(settings.jwtSecret, settings.accessTokenTtlSeconds);
-  const oneAtATime = keyedQueue();
-  const throttleOptions = {
-    maxFailures: settings.loginMaxFailures,
-    windowSeconds: settings.loginLockSeconds,
-    lockSeconds: settings.loginLockSeconds,
-  };
+  const hasher = createPasswordHasher(settings);
+  const throttle = createLoginThrottle({ db, settings });
 
   async function issueSession(user: users.User, familyId: string, executor: Db | users.Transaction = db) {
     const refresh = newRefreshToken();
@@ -55,22 +48,30 @@ export function createAuthService(deps: { db: Db; settings: AuthSettings; logger
     };
   }
 
-  async function ensureNotLocked(keys: string[]) {
-    for (const key of keys) {
-      const until = await throttles.getLock(db, key);
-      if (until) {
-        metrics.rateLimitRejections.inc({ scope: 'login' });
-        const retryAfter = Math.max(1, Math.ceil((until.getTime() - Date.now()) / 1000));
-        throw new AppError(429, 'TOO_MANY_LOGIN_ATTEMPTS', 'Too many failed logins; try again later', undefined, {
-          'Retry-After': String(retryAfter),
-        });
-      }
+  /** The client holds a live session of this account: proof enough to pass the account-wide limits. */
+  async function holdsSession(user: users.UserWithSecret | undefined, refreshToken: string | undefined) {
+    if (!user || !refreshToken) return false;
+    return users.isCurrentRefreshToken(db, user.id, hashRefreshToken(refreshToken));
+  }
+
+  /**
+   * A hash made with older parameters is replaced now that the password is known. Best effort:
+   * the login has succeeded already, and a busy hasher or a failed write only postpones it.
+   */
+  async function upgradeHash(user: users.UserWithSecret, password: string) {
+    if (!hasher.isOutdated(user.passwordHash)) return;
+    try {
+      const upgraded = await hasher.hash(password);
+      await users.replacePasswordHash(db, { userId: user.id, from: user.passwordHash, to: upgraded });
+      logger.info({ category: 'security', event: 'password_rehashed', userId: user.id }, 'password hash upgraded');
+    } catch (error) {
+      logger.warn({ err: error, event: 'password_rehash_skipped', userId: user.id }, 'password hash not upgraded');
     }
   }
 
   return {
     async register(input: { email: string; password: string; name: string }): Promise<Session> {
-      const passwordHash = await hashPassword(input.password, scryptParams(settings.passwordHashCost));
+      const passwordHash = await hasher.hash(input.password);
       const taken = () => new AppError(409, 'EMAIL_TAKEN', 'An account with this email already exists');
       try {
         return await db.transaction(async (trx) => {
@@ -85,29 +86,43 @@ export function createAuthService(deps: { db: Db; settings: AuthSettings; logger
       }
     },
 
-    login(input: { email: string; password: string }, ip: string): Promise<Session> {
-      // With TRUST_PROXY the address comes from X-Forwarded-For, which a client reaching the app
-      // directly can fill with kilobytes: more than the throttle table's primary-key index takes.
-      const keys = [`account:${input.email.toLowerCase()}`, `ip:${ip.slice(0, 64)}`];
-      // Attempts on one account run one after another: run side by side, a burst of guesses would
-      // all pass the lock check before the first failure is counted.
-      return oneAtATime(keys[0] as string, async () => {
-        await ensureNotLocked(keys);
-        const user = await users.findUserByEmail(db, input.email);
-        const ok = await verifyPassword(
-          input.password,
-          user?.passwordHash ?? (await dummyPasswordHash(settings.passwordHashCost)),
-        );
-        if (!user || !ok) {
-          await Promise.all(keys.map((key) => throttles.recordFailure(db, key, throttleOptions)));
-          metrics.loginFailures.inc({ reason: user ? 'wrong_password' : 'unknown_account' });
-          logger.warn({ category: 'security', event: 'login_failed', ip }, 'login failed');
-          throw unauthorized('INVALID_CREDENTIALS', 'Email or password is incorrect');
-        }
-        await throttles.clearFailures(db, keys[0] as string);
-        const { passwordHash: _secret, ...publicUser } = user;
-        return issueSession(publicUser, randomUUID());
+    /** `refreshToken`, optional: a session this client already holds, which lifts the account-wide limits. */
+    async login(input: { email: string; password: string; refreshToken?: string }, ip: string): Promise<Session> {
+      const user = await users.findUserByEmail(db, input.email);
+      const trusted = await holdsSession(user, input.refreshToken);
+      const attempt = await throttle.begin({ email: input.email, ip, trusted }).catch((error: unknown) => {
+        if ((error as AppError).code === 'TOO_MANY_LOGIN_ATTEMPTS') metrics.rateLimitRejections.inc({ scope: 'login' });
+        throw error;
       });
+      let ok: boolean;
+      try {
+        ok = user ? await hasher.verify(input.password, user.passwordHash) : await hasher.verifyUnknownAccount(input.password);
+      } catch (error) {
+        await attempt.abandoned();
+        throw error;
+      }
+      if (!user || !ok) {
+        await attempt.failed();
+        metrics.loginFailures.inc({ reason: user ? 'wrong_password' : 'unknown_account' });
+        logger.warn({ category: 'security', event: 'login_failed', ip }, 'login failed');
+        throw unauthorized('INVALID_CREDENTIALS', 'Email or password is incorrect');
+      }
+      await attempt.succeeded();
+      await upgradeHash(user, input.password);
+      const { passwordHash: _secret, ...publicUser } = user;
+      return issueSession(publicUser, randomUUID());
+    },
+
+    /**
+     * For provisioning scripts (the demo seed), never a route: the account, created unless it
+     * exists (an existing one keeps its password), and a fresh session of it. No login takes
+     * place, so no throttle or earlier failed login can stand in the way.
+     */
+    async provisionAccount(input: { email: string; password: string; name: string }): Promise<Session> {
+      const existing = await users.findUserByEmail(db, input.email);
+      const passwordHash = existing?.passwordHash ?? (await hasher.hash(input.password));
+      const user = await users.ensureUser(db, { email: input.email.toLowerCase(), name: input.name, passwordHash });
+      return issueSession(user, randomUUID());
     },
 
     /**
@@ -149,21 +164,6 @@ export function createAuthService(deps: { db: Db; settings: AuthSettings; logger
     verifyAccessToken: (token: string) => accessTokens.verify(token),
 
     findUser: (id: string) => users.findUserById(db, id),
-  };
-}
-
-/** Runs tasks with the same key one after another (in this process); different keys run side by side. */
-function keyedQueue() {
-  const tails = new Map<string, Promise<unknown>>();
-  return async function <T>(key: string, task: () => Promise<T>): Promise<T> {
-    const run = (tails.get(key) ?? Promise.resolve()).then(task, task);
-    const tail = run.catch(() => undefined);
-    tails.set(key, tail);
-    try {
-      return await run;
-    } finally {
-      if (tails.get(key) === tail) tails.delete(key);
-    }
   };
 }
 

@@ -19,7 +19,14 @@ export const RegisterSchema = z
   .meta({ id: 'RegisterInput' });
 
 const LoginSchema = z
-  .object({ email: Email, password: z.string().min(1).max(128) })
+  .object({
+    email: Email,
+    password: z.string().min(1).max(128),
+    refreshToken: z.string().min(1).max(200).optional().meta({
+      description:
+        "The latest refresh token this device holds for the account, even expired: with the right password it passes the account-wide and per-IP login limits (not this device's own)",
+    }),
+  })
   .strict()
   .meta({ id: 'LoginInput' });
 const RefreshSchema = z
@@ -51,6 +58,7 @@ export function registerAuthRoutes(api: ApiRoutes, auth: AuthService): void {
     responses: {
       201: { description: 'Account created', schema: SessionSchema },
       409: { description: 'Email already registered (EMAIL_TAKEN)' },
+      503: { description: 'Too many passwords being hashed at once (BUSY, with Retry-After)' },
     },
     handler: async (_ctx, { body }) => ({ status: 201, body: await auth.register(body) }),
   });
@@ -66,7 +74,11 @@ export function registerAuthRoutes(api: ApiRoutes, auth: AuthService): void {
     responses: {
       200: { description: 'Signed in', schema: SessionSchema },
       401: { description: 'Wrong email or password (INVALID_CREDENTIALS)' },
-      429: { description: 'Too many failed logins for this account or IP (TOO_MANY_LOGIN_ATTEMPTS)' },
+      429: {
+        description:
+          'Too many failed logins from this address for this account, or from this address or for this account overall (TOO_MANY_LOGIN_ATTEMPTS, with Retry-After)',
+      },
+      503: { description: 'Too many sign-ins being checked at once (BUSY, with Retry-After)' },
     },
     handler: async (ctx, { body }) => ({ body: await auth.login(body, ctx.ip) }),
   });

@@ -25,6 +25,27 @@ export async function insertUser(db: Executor, input: { email: string; name: str
   return toUser(row);
 }
 
+/** Creates the account unless one with this email (in any case) exists; either way, returns it. */
+export async function ensureUser(db: Executor, input: { email: string; name: string; passwordHash: string }): Promise<User> {
+  await db.raw('insert into users (email, name, password_hash) values (?, ?, ?) on conflict ((lower(email))) do nothing', [
+    input.email,
+    input.name,
+    input.passwordHash,
+  ]);
+  const user = await findUserByEmail(db, input.email);
+  if (!user) throw new Error(`user ${input.email} vanished right after its insert`);
+  const { passwordHash: _secret, ...publicUser } = user;
+  return publicUser;
+}
+
+/** Replaces a hash only if it is still the one read: a password changed meanwhile is not overwritten. */
+export async function replacePasswordHash(db: Executor, input: { userId: string; from: string; to: string }): Promise<boolean> {
+  const updated = await UserModel.query(db)
+    .patch({ passwordHash: input.to })
+    .where({ id: input.userId, passwordHash: input.from });
+  return updated > 0;
+}
+
 export async function findUserById(db: Executor, id: string): Promise<User | undefined> {
   const row = await UserModel.query(db).findById(id);
   return row && toUser(row);
@@ -66,6 +87,15 @@ export async function findRefreshTokenForUpdate(trx: Knex.Transaction, tokenHash
       revokedAt: row.revokedAt,
     }
   );
+}
+
+/**
+ * Whether `tokenHash` is the latest refresh token of one of the user's sessions: not rotated, not
+ * revoked. An expired one still counts: it proves the device signed in before.
+ */
+export async function isCurrentRefreshToken(db: Executor, userId: string, tokenHash: string): Promise<boolean> {
+  const row = await RefreshTokenModel.query(db).where({ tokenHash, userId }).whereNull('usedAt').whereNull('revokedAt').first();
+  return row !== undefined;
 }
 
 export async function markRefreshTokenUsed(trx: Knex.Transaction, id: string): Promise<void> {

@@ -1,6 +1,16 @@
+import { createAuthService } from '../../api/auth/auth-service';
+import { createBusinessesService } from '../../api/businesses/businesses-service';
+import { createProductsService } from '../../api/products/products-service';
+import type { Db } from '../../db/knex';
+import type { Config } from '../../lib/config';
+import type { Logger } from '../../lib/logger';
+import { createMetrics } from '../../lib/metrics';
+
 /**
- * The demo café, created through the public API as a client app would. Safe to run on every
- * start: an existing demo owner and café are reused.
+ * The demo café, created through the services, not the public API: a login would meet the login
+ * throttle (a few wrong passwords from localhost, and the next `npm start` could not sign in), and
+ * a registration would meet the existing account. Safe to run on every start: the demo accounts,
+ * the café and each menu item are created only when missing.
  */
 export const DEMO_OWNER = { email: 'owner@demo.cafe-flow.local', password: 'demo-owner-password', name: 'Demo Owner' };
 export const DEMO_CUSTOMER = {
@@ -17,37 +27,33 @@ const MENU = [
   { name: 'Tostado de jamón y queso', category: 'Food', priceMinor: 5200 },
 ];
 
-async function call(baseUrl: string, method: string, path: string, body?: unknown, token?: string) {
-  const response = await fetch(`${baseUrl}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: response.status, body: (await response.json().catch(() => undefined)) as any };
+export interface DemoSeed {
+  cafeId: string;
+  ownerToken: string;
+  customerToken: string;
+  menu: { id: string; name: string; priceMinor: number }[];
 }
 
-async function signIn(baseUrl: string, account: typeof DEMO_OWNER): Promise<string> {
-  const login = await call(baseUrl, 'POST', '/v1/auth/login', { email: account.email, password: account.password });
-  if (login.status === 200) return login.body.accessToken;
-  const registered = await call(baseUrl, 'POST', '/v1/auth/register', account);
-  if (registered.status !== 201) throw new Error(`could not create ${account.email}: ${JSON.stringify(registered.body)}`);
-  return registered.body.accessToken;
-}
+export async function seedDemo(deps: { db: Db; config: Config; logger: Logger }): Promise<DemoSeed> {
+  const { db, config, logger } = deps;
+  const auth = createAuthService({ db, settings: config.auth, logger, metrics: createMetrics({ defaultMetrics: false }) });
+  const businesses = createBusinessesService({ db });
+  const products = createProductsService({ db });
 
-export async function seedDemo(baseUrl: string) {
-  const ownerToken = await signIn(baseUrl, DEMO_OWNER);
-  const customerToken = await signIn(baseUrl, DEMO_CUSTOMER);
-  const mine = await call(baseUrl, 'GET', '/v1/businesses', undefined, ownerToken);
-  let cafe = mine.body.data.find((business: { name: string }) => business.name === DEMO_CAFE.name);
-  if (!cafe) {
-    cafe = (await call(baseUrl, 'POST', '/v1/businesses', DEMO_CAFE, ownerToken)).body;
-    for (const product of MENU) await call(baseUrl, 'POST', `/v1/businesses/${cafe.id}/products`, product, ownerToken);
+  const owner = await auth.provisionAccount(DEMO_OWNER);
+  const customer = await auth.provisionAccount(DEMO_CUSTOMER);
+  const mine = await businesses.listMine(owner.user.id);
+  const cafe = mine.find((business) => business.name === DEMO_CAFE.name) ?? (await businesses.create(owner.user.id, DEMO_CAFE));
+  // Item by item, so a seed interrupted halfway through the menu is completed by the next one.
+  const existing = new Set((await products.list(cafe.id, {})).map((product) => product.name));
+  for (const product of MENU.filter((item) => !existing.has(item.name))) {
+    await products.create(owner.user.id, cafe.id, product);
   }
-  const menu = await call(baseUrl, 'GET', `/v1/businesses/${cafe.id}/products`, undefined, ownerToken);
+  const menu = await products.list(cafe.id, {});
   return {
-    cafeId: cafe.id as string,
-    ownerToken,
-    customerToken,
-    menu: menu.body.data as { id: string; name: string; priceMinor: number }[],
+    cafeId: cafe.id,
+    ownerToken: owner.accessToken,
+    customerToken: customer.accessToken,
+    menu: menu.map(({ id, name, priceMinor }) => ({ id, name, priceMinor })),
   };
 }

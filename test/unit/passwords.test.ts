@@ -1,5 +1,14 @@
 import { expect } from 'chai';
-import { dummyPasswordHash, hashPassword, scryptParams, verifyPassword } from '../../api/auth/passwords';
+import { AppError } from '../../lib/errors';
+import {
+  createPasswordHasher,
+  DEFAULT_HASH_COST,
+  hashMemoryBytes,
+  hashPassword,
+  scryptParams,
+  storedParams,
+  verifyPassword,
+} from '../../api/auth/passwords';
 
 // The lowest cost config allows: the same code path as production, at a fraction of the time.
 const FAST = scryptParams(14);
@@ -15,8 +24,11 @@ describe('passwords', () => {
     expect(hash).not.to.include('correct horse');
   });
 
-  it('when the default parameters are used, then they are OWASP strength (N = 2^17)', () => {
-    expect(scryptParams(17)).to.deep.equal({ N: 131072, r: 8, p: 1 });
+  it("when the default parameters are used, then they are a row of OWASP's scrypt table that takes 64 MiB", () => {
+    expect(scryptParams(DEFAULT_HASH_COST)).to.deep.equal({ N: 2 ** 16, r: 8, p: 2 });
+    expect(scryptParams(17)).to.deep.equal({ N: 2 ** 17, r: 8, p: 1 });
+    expect(scryptParams(15)).to.deep.equal({ N: 2 ** 15, r: 8, p: 3 });
+    expect(Math.round(hashMemoryBytes(scryptParams(DEFAULT_HASH_COST)) / 2 ** 20)).to.equal(64);
   });
 
   it('when the right password is checked, then it verifies', async () => {
@@ -71,10 +83,80 @@ describe('passwords', () => {
     expect(await verifyPassword('truncate me', parts.join('$'))).to.equal(false);
   });
 
-  it('when the dummy hash is asked for twice, then it is computed once and matches no real password', async () => {
-    const first = dummyPasswordHash(14);
+  it('when a hash of the old default (N = 2^17) is checked, then it verifies with the parameters stored in it', async function () {
+    this.timeout(30_000);
+    const old = await hashPassword('an account from before', { N: 2 ** 17, r: 8, p: 1 });
 
-    expect(dummyPasswordHash(14)).to.equal(first);
-    expect(await verifyPassword('', await first)).to.equal(false);
+    expect(storedParams(old)).to.deep.equal({ N: 2 ** 17, r: 8, p: 1 });
+    expect(await verifyPassword('an account from before', old)).to.equal(true);
+    expect(await verifyPassword('an account from after', old)).to.equal(false);
+  });
+
+  it('when a stored hash asks for more than 2^20 blocks, then it is refused without allocating', async () => {
+    const hash = await hashPassword('huge', FAST);
+    const parts = hash.split('$');
+    parts[1] = String(2 ** 24);
+
+    expect(storedParams(parts.join('$'))).to.equal(undefined);
+    expect(await verifyPassword('huge', parts.join('$'))).to.equal(false);
+  });
+
+  describe('bounded hasher', () => {
+    const settings = { passwordHashCost: 14, passwordHashConcurrency: 2, passwordHashQueueTimeoutMs: 10_000 };
+
+    it('when a hash is outdated, then the hasher says so; a current one is not', async () => {
+      const hasher = createPasswordHasher(settings);
+      const current = await hasher.hash('fresh password');
+      const older = await hashPassword('fresh password', { N: 2 ** 15, r: 8, p: 3 });
+
+      expect(hasher.isOutdated(current)).to.equal(false);
+      expect(hasher.isOutdated(older)).to.equal(true);
+      expect(await hasher.verify('fresh password', older)).to.equal(true);
+    });
+
+    it('when more hashes are asked for than the budget, then no more than the budget run at once and all finish', async () => {
+      const hasher = createPasswordHasher(settings);
+      let peak = 0;
+      const watch = setInterval(() => (peak = Math.max(peak, hasher.load().inUse)), 1);
+
+      const hashes = await Promise.all(Array.from({ length: 6 }, (_, i) => hasher.hash(`password ${i}`))).finally(() =>
+        clearInterval(watch),
+      );
+
+      expect(hashes).to.have.length(6);
+      expect(peak).to.be.within(1, 2);
+      expect(hasher.load()).to.deep.equal({ inUse: 0, queued: 0 });
+    });
+
+    it('when a request waits past the queue timeout, then it fails with 503 BUSY and Retry-After, and the queue empties', async () => {
+      const hasher = createPasswordHasher({ passwordHashCost: 14, passwordHashConcurrency: 1, passwordHashQueueTimeoutMs: 1 });
+      // Twice the budget's memory: it holds the only permit for as long as it runs.
+      const slow = hasher.verify('password', await hashPassword('password', { N: 2 ** 15, r: 8, p: 1 }));
+
+      const waiting = await hasher.hash('second password').then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+
+      expect(waiting).to.be.instanceOf(AppError);
+      expect(waiting).to.include({ status: 503, code: 'BUSY' });
+      expect((waiting as AppError).headers).to.deep.equal({ 'Retry-After': '1' });
+      expect(await slow).to.equal(true);
+      expect(hasher.load()).to.deep.equal({ inUse: 0, queued: 0 });
+    });
+
+    it('when an unknown account is checked, then it waits its turn like a real one and never verifies', async () => {
+      const hasher = createPasswordHasher({ passwordHashCost: 14, passwordHashConcurrency: 1, passwordHashQueueTimeoutMs: 1 });
+      expect(await hasher.verifyUnknownAccount('anything')).to.equal(false);
+      const slow = hasher.verify('password', await hashPassword('password', { N: 2 ** 15, r: 8, p: 1 }));
+
+      const queued = await hasher.verifyUnknownAccount('anything').then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+
+      expect(queued).to.include({ status: 503, code: 'BUSY' });
+      await slow;
+    });
   });
 });

@@ -1,4 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { expect } from 'chai';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
@@ -12,7 +15,7 @@ import { insertUser } from '../../db/repositories/users';
 import { createLogger } from '../../lib/logger';
 import { createMetrics } from '../../lib/metrics';
 import { startMercadoPagoEmulator, type MercadoPagoEmulator } from '../../scripts/mercadopago-emulator';
-import { buildIdOf, deploymentOptions } from '../../workers/deployment';
+import { buildIdOf, deploymentOptions, workflowCode } from '../../workers/deployment';
 import { createActivities, createWorker } from '../../workers/worker';
 import { cancelUpdate, orderWorkflowId, statusQuery, type OrderInput } from '../../workflows/orders/contracts';
 import { testDatabaseUrl } from '../support/env';
@@ -146,6 +149,28 @@ describe('worker versioning: an order finishes on the release that started it', 
     );
     return { builds: [...builds], startsWithTimer: firstCommand?.eventType === EventType.EVENT_TYPE_TIMER_STARTED };
   }
+
+  it('when the worker reads its versioning settings, then off is unversioned, a WORKER_BUILD_ID is used as given, and none means the hash of the bundle it runs', async () => {
+    const bundle = await workflowBundle();
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cafe-flow-bundle-')), 'workflow-bundle.js');
+    fs.writeFileSync(file, bundle.code);
+    const settings = { deploymentName: 'cafe-flow' };
+
+    const off = await workflowCode({ ...settings, enabled: false }, file);
+    const tagged = await workflowCode({ ...settings, enabled: true, buildId: 'v2.3.0' }, file);
+    const hashed = await workflowCode({ ...settings, enabled: true }, file);
+
+    expect(off).to.deep.equal({ workflowBundle: { codePath: file } });
+    expect(tagged.deployment).to.deep.equal({
+      version: { deploymentName: 'cafe-flow', buildId: 'v2.3.0' },
+      useWorkerVersioning: true,
+      defaultVersioningBehavior: 'PINNED',
+    });
+    expect(hashed.deployment?.version.buildId)
+      .to.equal(buildIdOf(bundle.code))
+      .and.match(/^wf-[0-9a-f]{16}$/);
+    expect(hashed.workflowBundle, 'the hashed code is the code that runs').to.deep.equal({ code: bundle.code });
+  });
 
   it('when release N+1 becomes current while an order placed on N waits for payment, then that order finishes on N and new orders run on N+1', async () => {
     const releaseN = await startRelease(await workflowBundle());
