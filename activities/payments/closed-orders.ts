@@ -3,6 +3,7 @@ import * as orders from '../../db/repositories/orders';
 import type { Logger } from '../../lib/logger';
 import type { Metrics } from '../../lib/metrics';
 import { asActivityFailure } from './failures';
+import { refundRemainder } from './index';
 import type { MercadoPagoClient, MercadoPagoPayment } from './mercadopago-client';
 
 const REVERSALS = new Set(['refunded', 'charged_back']);
@@ -19,20 +20,17 @@ export async function settleClosedOrder(
 ): Promise<void> {
   const own = order.paymentId === payment.id;
   if (payment.status === 'approved' && !own) {
-    let refundId = payment.refunds[0]?.id;
-    if (payment.refundedCents < payment.amountCents) {
-      try {
-        const refund = await deps.mercadopago.refundPayment(payment.id, `refund:${order.id}:${payment.id}`);
-        refundId = refund.id;
-      } catch (error) {
-        throw asActivityFailure(error);
-      }
+    let refundId: string | null;
+    try {
+      ({ refundId } = await refundRemainder(deps.mercadopago, payment, { orderId: order.id, amountMinor: payment.amountMinor }));
+    } catch (error) {
+      throw asActivityFailure(error);
     }
     deps.logger.info({ orderId: order.id, paymentId: payment.id, refundId }, 'late payment refunded');
     await recordOnClosedOrder(deps, order.id, {
       type: 'payment_refunded',
       toStatus: null,
-      data: { paymentId: payment.id, refundId: refundId ?? null, reason: `paid_while_${order.status}` },
+      data: { paymentId: payment.id, refundId, reason: `paid_while_${order.status}` },
     });
     return;
   }

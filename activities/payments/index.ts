@@ -4,7 +4,7 @@ import type { Logger } from '../../lib/logger';
 import type { Metrics } from '../../lib/metrics';
 import type { OrderLine, PaymentInstructions, PaymentStatus } from '../../workflows/orders/contracts';
 import { asActivityFailure } from './failures';
-import type { MercadoPagoClient } from './mercadopago-client';
+import type { MercadoPagoClient, MercadoPagoPayment } from './mercadopago-client';
 
 export interface PaymentActivityDeps {
   db: Db;
@@ -43,7 +43,7 @@ export function createPaymentActivities({ db, mercadopago, publicBaseUrl }: Paym
               id: item.productId,
               title: item.name,
               quantity: item.quantity,
-              unitPriceCents: item.unitPriceMinor,
+              unitPriceMinor: item.unitPriceMinor,
             })),
             currencyId: input.currency,
             notificationUrl: `${publicBaseUrl}/v1/webhooks/mercadopago`,
@@ -71,8 +71,8 @@ export function createPaymentActivities({ db, mercadopago, publicBaseUrl }: Paym
         .map((payment) => ({
           paymentId: payment.id,
           status: 'approved' as PaymentStatus,
-          amountMinor: payment.amountCents,
-          currency: payment.currencyId ?? '',
+          amountMinor: payment.amountMinor,
+          currency: payment.currencyId,
         }));
     },
 
@@ -84,16 +84,16 @@ export function createPaymentActivities({ db, mercadopago, publicBaseUrl }: Paym
         ? {
             paymentId: approved.id,
             status: 'approved' as PaymentStatus,
-            amountMinor: approved.amountCents,
-            currency: approved.currencyId ?? '',
+            amountMinor: approved.amountMinor,
+            currency: approved.currencyId,
           }
         : null;
     },
 
     /**
-     * Idempotency key `refund:<order>:<payment>`: however often Temporal retries, the money goes
-     * back once. A payment already refunded at the provider counts as done, and so does one charged
-     * back meanwhile: the buyer has the money, and the provider would refuse the refund for good.
+     * Gives back what is left of `amountMinor` after the refunds the provider already holds for the
+     * payment, whoever made them (see refundRemainder). A refusal by the provider is a
+     * non-retryable PaymentFailure.ProviderRejected, for the workflow to record.
      */
     async refundPayment(input: {
       orderId: string;
@@ -102,14 +102,33 @@ export function createPaymentActivities({ db, mercadopago, publicBaseUrl }: Paym
       reason: string;
     }): Promise<{ refundId: string | null }> {
       const payment = await provider(() => mercadopago.getPayment(input.paymentId));
-      if (payment.status === 'refunded' || payment.refundedCents >= input.amountMinor) {
-        return { refundId: payment.refunds[0]?.id ?? `provider:${payment.id}` };
-      }
-      if (payment.status === 'charged_back') return { refundId: null };
-      const refund = await provider(() =>
-        mercadopago.refundPayment(input.paymentId, `refund:${input.orderId}:${input.paymentId}`, input.amountMinor),
-      );
-      return { refundId: refund.id };
+      return provider(() => refundRemainder(mercadopago, payment, { orderId: input.orderId, amountMinor: input.amountMinor }));
     },
   };
+}
+
+/**
+ * The one refund rule, for the workflow and for money reaching closed orders: read what the
+ * provider has already refunded and ask only for the remainder, so a cancel after a partial refund
+ * in MercadoPago's back office never asks for the full amount again. Nothing left: the existing
+ * refund is the answer; a charged-back payment: the buyer has the money and no refund is made.
+ *
+ * Idempotency key `refund:<order>:<payment>`, with `:after-<refunded>` once something was refunded:
+ * it follows the provider's state, so retries and the two paths share one key (the money goes back
+ * once), while a remainder after a new partial refund is a new request rather than a key conflict.
+ */
+export async function refundRemainder(
+  mercadopago: MercadoPagoClient,
+  payment: MercadoPagoPayment,
+  want: { orderId: string; amountMinor: number },
+): Promise<{ refundId: string | null }> {
+  const existing = () => ({ refundId: payment.refunds.at(-1)?.id ?? `provider:${payment.id}` });
+  if (payment.status === 'refunded') return existing();
+  if (payment.status === 'charged_back') return { refundId: null };
+  const remainder = Math.min(want.amountMinor, payment.amountMinor) - payment.refundedMinor;
+  if (remainder <= 0) return existing();
+  const base = `refund:${want.orderId}:${payment.id}`;
+  const key = payment.refundedMinor === 0 ? base : `${base}:after-${payment.refundedMinor}`;
+  const refund = await mercadopago.refundPayment(payment.id, key, { currency: payment.currencyId, amountMinor: remainder });
+  return { refundId: refund.id };
 }

@@ -1,9 +1,11 @@
 import { MercadoPagoConfig, MerchantOrder, Payment, PaymentRefund, Preference } from 'mercadopago';
 import type { Options } from 'mercadopago/dist/types';
+import { formatMinor, isSupportedCurrency, parseMinor } from '../../lib/currencies';
 
 /**
  * The one door to MercadoPago for our activities: a small typed surface over the official SDK
- * (v3.6.1) that makes each call safe to retry from Temporal. Money crosses it as integer cents.
+ * (v3.6.1) that makes each call safe to retry from Temporal. Money crosses it as integer minor
+ * units of the currency (lib/currencies.ts): 5000 CLP go out as 5000, 250000 ARS as 2500.00.
  */
 
 export const MERCADOPAGO_API_URL = 'https://api.mercadopago.com';
@@ -19,13 +21,13 @@ export interface PreferenceItemInput {
   id: string;
   title: string;
   quantity: number;
-  unitPriceCents: number;
+  unitPriceMinor: number;
   description?: string;
 }
 
 export interface CreatePreferenceInput {
   externalReference: string;
-  /** Amounts are in minor units of a two-decimal currency (ARS, BRL, MXN...). */
+  /** One of lib/currencies.ts; item prices are in its minor units. */
   currencyId: string;
   items: PreferenceItemInput[];
   notificationUrl?: string;
@@ -48,7 +50,7 @@ export interface CheckoutPreference {
 export interface MercadoPagoRefund {
   id: string;
   paymentId: string;
-  amountCents: number;
+  amountMinor: number;
   status: string;
   dateCreated?: string;
 }
@@ -58,9 +60,9 @@ export interface MercadoPagoPayment {
   status: string;
   statusDetail?: string;
   externalReference?: string;
-  amountCents: number;
-  refundedCents: number;
-  currencyId?: string;
+  amountMinor: number;
+  refundedMinor: number;
+  currencyId: string;
   merchantOrderId?: string;
   dateCreated?: string;
   dateApproved?: string;
@@ -74,10 +76,11 @@ export interface MercadoPagoMerchantOrder {
   externalReference?: string;
   status?: string;
   orderStatus?: string;
-  totalAmountCents: number;
-  paidAmountCents: number;
-  refundedAmountCents: number;
-  payments: Array<{ id: string; status?: string; amountCents: number; refundedCents: number }>;
+  currencyId: string;
+  totalAmountMinor: number;
+  paidAmountMinor: number;
+  refundedAmountMinor: number;
+  payments: Array<{ id: string; status?: string; amountMinor: number; refundedMinor: number }>;
 }
 
 export interface MercadoPagoClient {
@@ -85,8 +88,12 @@ export interface MercadoPagoClient {
   getPayment(id: string | number): Promise<MercadoPagoPayment>;
   /** Oldest first. */
   searchPaymentsByExternalReference(externalReference: string): Promise<MercadoPagoPayment[]>;
-  /** Full refund when amountCents is omitted. */
-  refundPayment(paymentId: string | number, idempotencyKey: string, amountCents?: number): Promise<MercadoPagoRefund>;
+  /** Full refund of what is left when `amountMinor` is omitted; `currency` is the payment's. */
+  refundPayment(
+    paymentId: string | number,
+    idempotencyKey: string,
+    amount: { currency: string; amountMinor?: number },
+  ): Promise<MercadoPagoRefund>;
   getMerchantOrder(id: string | number): Promise<MercadoPagoMerchantOrder>;
 }
 
@@ -102,11 +109,11 @@ export function createMercadoPagoClient(options: MercadoPagoClientOptions): Merc
       }),
     getPayment: (id) => call('getPayment', async () => toPayment(await new Payment(sdkConfig()).get({ id: String(id) }))),
     searchPaymentsByExternalReference: (ref) => call('searchPayments', () => searchAll(sdkConfig, ref)),
-    refundPayment: (paymentId, key, amountCents) =>
+    refundPayment: (paymentId, key, { currency, amountMinor }) =>
       call('refundPayment', async () => {
-        const body = amountCents === undefined ? {} : { amount: centsToMercadoPagoAmount(amountCents) };
+        const body = amountMinor === undefined ? {} : { amount: minorToMercadoPagoAmount(amountMinor, currency) };
         const refund = await new PaymentRefund(sdkConfig(requireKey(key))).create({ payment_id: String(paymentId), body });
-        return toRefund(refund);
+        return toRefund(refund, requireCurrency(currency));
       }),
     getMerchantOrder: (id) =>
       call('getMerchantOrder', async () =>
@@ -275,25 +282,34 @@ function requireKey(key: string): string {
   return key;
 }
 
-/** 1234 -> 12.34, built from digits so no float arithmetic touches the amount. */
-export function centsToMercadoPagoAmount(cents: number): number {
-  if (!Number.isSafeInteger(cents) || cents < 0)
-    throw invalidRequest(`amount must be a non-negative integer of cents, got ${cents}`);
-  return Number(`${Math.floor(cents / 100)}.${String(cents % 100).padStart(2, '0')}`);
+function requireCurrency(currency: string | null | undefined): string {
+  if (!isSupportedCurrency(currency))
+    throw invalidRequest(`MercadoPago amounts in ${currency ?? 'no currency'} are not supported`);
+  return currency;
 }
 
-/** 12.34 -> 1234, parsed from the decimal text; a third decimal rounds half up. */
-export function mercadoPagoAmountToCents(amount: number | string | null | undefined): number {
+/** 1234 ARS -> 12.34, 5000 CLP -> 5000: the currency's exponent from lib/currencies.ts, built from digits. */
+export function minorToMercadoPagoAmount(minor: number, currency: string): number {
+  if (!Number.isSafeInteger(minor) || minor < 0)
+    throw invalidRequest(`amount must be a non-negative integer of minor units, got ${minor}`);
+  return Number(formatMinor(minor, requireCurrency(currency)));
+}
+
+/** 12.34 ARS -> 1234, 5000 CLP -> 5000, parsed from the decimal text; an extra decimal rounds half up. */
+export function mercadoPagoAmountToMinor(amount: number | string | null | undefined, currency: string): number {
   if (amount === null || amount === undefined) return 0;
-  const match = /^(-?)(\d+)(?:\.(\d+))?$/.exec(String(amount).trim());
-  if (!match) return Math.round(Number(amount) * 100);
-  const [, sign, whole = '0', fraction = ''] = match;
-  const cents = Number(whole) * 100 + Math.round(Number(`${fraction.slice(0, 2).padEnd(2, '0')}.${fraction.slice(2) || '0'}`));
-  return sign === '-' ? -cents : cents;
+  const minor = parseMinor(amount, requireCurrency(currency));
+  if (minor === undefined) throw invalidResponse(`MercadoPago sent an amount that is not a decimal: ${String(amount)}`);
+  return minor;
+}
+
+function invalidResponse(message: string): MercadoPagoApiError {
+  return new MercadoPagoApiError(message, { kind: 'http', retryable: false, causes: [] });
 }
 
 function toPreferenceBody(input: CreatePreferenceInput): Parameters<Preference['create']>[0]['body'] {
   if (input.items.length === 0) throw invalidRequest('a preference needs at least one item');
+  const currency = requireCurrency(input.currencyId);
   return {
     external_reference: input.externalReference,
     items: input.items.map((item) => ({
@@ -301,8 +317,8 @@ function toPreferenceBody(input: CreatePreferenceInput): Parameters<Preference['
       title: item.title,
       description: item.description,
       quantity: item.quantity,
-      currency_id: input.currencyId,
-      unit_price: centsToMercadoPagoAmount(item.unitPriceCents),
+      currency_id: currency,
+      unit_price: minorToMercadoPagoAmount(item.unitPriceMinor, currency),
     })),
     notification_url: input.notificationUrl,
     back_urls: input.backUrls,
@@ -315,7 +331,7 @@ function toPreferenceBody(input: CreatePreferenceInput): Parameters<Preference['
 
 function required<T>(value: T | null | undefined, field: string): T {
   if (value === null || value === undefined || value === '') {
-    throw new MercadoPagoApiError(`MercadoPago response is missing ${field}`, { kind: 'http', retryable: false, causes: [] });
+    throw invalidResponse(`MercadoPago response is missing ${field}`);
   }
   return value;
 }
@@ -348,54 +364,62 @@ interface PaymentLike {
   refunds?: Array<Parameters<typeof toRefund>[0]>;
 }
 
+/** A payment in a currency we never charge in cannot be ours to settle: refused, not guessed at. */
 function toPayment(r: PaymentLike): MercadoPagoPayment {
+  const currency = responseCurrency(r.currency_id, `payment ${String(r.id)}`);
   return {
     id: String(required(r.id, 'id')),
     status: required(r.status, 'status'),
     statusDetail: optional(r.status_detail),
     externalReference: optional(r.external_reference),
-    amountCents: mercadoPagoAmountToCents(r.transaction_amount),
-    refundedCents: mercadoPagoAmountToCents(r.transaction_amount_refunded),
-    currencyId: optional(r.currency_id),
+    amountMinor: mercadoPagoAmountToMinor(r.transaction_amount, currency),
+    refundedMinor: mercadoPagoAmountToMinor(r.transaction_amount_refunded, currency),
+    currencyId: currency,
     merchantOrderId: optional(r.order?.id),
     dateCreated: optional(r.date_created),
     dateApproved: optional(r.date_approved),
     dateLastUpdated: optional(r.date_last_updated),
-    refunds: (r.refunds ?? []).map(toRefund),
+    refunds: (r.refunds ?? []).map((refund) => toRefund(refund, currency)),
   };
 }
 
-function toRefund(r: {
-  id?: number;
-  payment_id?: number;
-  amount?: number;
-  status?: string;
-  date_created?: string;
-}): MercadoPagoRefund {
+function responseCurrency(currency: string | null | undefined, what: string): string {
+  if (isSupportedCurrency(currency)) return currency;
+  throw invalidResponse(`MercadoPago ${what} is in ${currency ?? 'no currency'}, which we do not settle`);
+}
+
+/** A refund carries no currency of its own: it is in its payment's. */
+function toRefund(
+  r: { id?: number; payment_id?: number; amount?: number; status?: string; date_created?: string },
+  currency: string,
+): MercadoPagoRefund {
   return {
     id: String(required(r.id, 'refund id')),
     paymentId: String(required(r.payment_id, 'payment_id')),
-    amountCents: mercadoPagoAmountToCents(r.amount),
+    amountMinor: mercadoPagoAmountToMinor(r.amount, currency),
     status: r.status ?? 'approved',
     dateCreated: optional(r.date_created),
   };
 }
 
+/** A merchant order has no currency field of its own; its items (and payments) carry one. */
 function toMerchantOrder(r: Awaited<ReturnType<MerchantOrder['get']>>): MercadoPagoMerchantOrder {
+  const currency = responseCurrency(r.items?.[0]?.currency_id ?? r.payments?.[0]?.currency_id, `merchant order ${String(r.id)}`);
   return {
     id: String(required(r.id, 'id')),
     preferenceId: optional(r.preference_id),
     externalReference: optional(r.external_reference),
     status: optional(r.status),
     orderStatus: optional(r.order_status),
-    totalAmountCents: mercadoPagoAmountToCents(r.total_amount),
-    paidAmountCents: mercadoPagoAmountToCents(r.paid_amount),
-    refundedAmountCents: mercadoPagoAmountToCents(r.refunded_amount),
+    currencyId: currency,
+    totalAmountMinor: mercadoPagoAmountToMinor(r.total_amount, currency),
+    paidAmountMinor: mercadoPagoAmountToMinor(r.paid_amount, currency),
+    refundedAmountMinor: mercadoPagoAmountToMinor(r.refunded_amount, currency),
     payments: (r.payments ?? []).map((p) => ({
       id: String(required(p.id, 'payments[].id')),
       status: optional(p.status),
-      amountCents: mercadoPagoAmountToCents(p.transaction_amount),
-      refundedCents: mercadoPagoAmountToCents(p.amount_refunded),
+      amountMinor: mercadoPagoAmountToMinor(p.transaction_amount, currency),
+      refundedMinor: mercadoPagoAmountToMinor(p.amount_refunded, currency),
     })),
   };
 }

@@ -1,18 +1,14 @@
 import { z } from 'zod';
 import type { ApiRoutes } from '../http/routes';
 import type { BusinessesService } from './businesses-service';
-import {
-  BusinessIdParams,
-  BusinessInputSchema,
-  BusinessPatchSchema,
-  BusinessSchema,
-  MemberInputSchema,
-  MemberSchema,
-} from './schemas';
+import { BusinessIdParams, BusinessInputSchema, BusinessPatchSchema, BusinessSchema, MemberSchema } from './schemas';
+import { registerInvitationRoutes } from './invitation-routes';
 
 const notFound = { description: 'No such business, or you have no role in it (NOT_FOUND)' };
 
 export function registerBusinessRoutes(api: ApiRoutes, service: BusinessesService): void {
+  registerInvitationRoutes(api, service.invitations);
+
   api.add({
     method: 'post',
     path: '/v1/businesses',
@@ -21,7 +17,10 @@ export function registerBusinessRoutes(api: ApiRoutes, service: BusinessesServic
     tags: ['businesses'],
     auth: 'user',
     body: BusinessInputSchema,
-    responses: { 201: { description: 'Created', schema: BusinessSchema } },
+    responses: {
+      201: { description: 'Created', schema: BusinessSchema },
+      422: { description: 'A currency MercadoPago does not settle (UNSUPPORTED_CURRENCY)' },
+    },
     handler: async (ctx, { body, user }) => {
       const business = await service.create(user.userId, body);
       ctx.state.businessId = business.id;
@@ -61,7 +60,12 @@ export function registerBusinessRoutes(api: ApiRoutes, service: BusinessesServic
     auth: 'user',
     params: BusinessIdParams,
     body: BusinessPatchSchema,
-    responses: { 200: { description: 'Updated', schema: BusinessSchema }, 403: { description: 'Role too low' }, 404: notFound },
+    responses: {
+      200: { description: 'Updated', schema: BusinessSchema },
+      403: { description: 'Role too low' },
+      404: notFound,
+      422: { description: 'A currency MercadoPago does not settle (UNSUPPORTED_CURRENCY)' },
+    },
     handler: async (ctx, { params, body, user }) => {
       ctx.state.businessId = params.businessId;
       return { body: await service.update(user.userId, params.businessId, body) };
@@ -80,27 +84,6 @@ export function registerBusinessRoutes(api: ApiRoutes, service: BusinessesServic
     handler: async (ctx, { params, user }) => {
       ctx.state.businessId = params.businessId;
       return { body: { data: await service.listMembers(user.userId, params.businessId) } };
-    },
-  });
-
-  api.add({
-    method: 'post',
-    path: '/v1/businesses/:businessId/members',
-    operationId: 'addMember',
-    summary: 'Add a manager (owner only) or staff member (owner, manager) by email',
-    tags: ['businesses'],
-    auth: 'user',
-    params: BusinessIdParams,
-    body: MemberInputSchema,
-    responses: {
-      201: { description: 'Added or role changed', schema: MemberSchema },
-      403: { description: 'Role too low' },
-      404: { description: 'No such business (NOT_FOUND) or no account with that email (USER_NOT_FOUND)' },
-      409: { description: 'That person owns the café (MEMBER_IS_OWNER)' },
-    },
-    handler: async (ctx, { params, body, user }) => {
-      ctx.state.businessId = params.businessId;
-      return { status: 201, body: await service.addMember(user.userId, params.businessId, body) };
     },
   });
 

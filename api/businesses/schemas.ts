@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { SUPPORTED_CURRENCIES } from '../../lib/currencies';
+import { MAIL_LOCALES } from '../../activities/mail/messages';
 
 const isTimeZone = (value: string) => {
   try {
@@ -9,18 +11,16 @@ const isTimeZone = (value: string) => {
   }
 };
 
-// ISO 4217 codes Intl knows; an unknown code is refused rather than stored.
-const knownCurrencies = new Set(Intl.supportedValuesOf('currency'));
-
 export const BusinessIdParams = z.object({ businessId: z.uuid() });
 
 export const BusinessInputSchema = z
   .object({
     name: z.string().trim().min(1).max(120),
+    // The format is checked here (400); whether MercadoPago settles it is the service's 422 UNSUPPORTED_CURRENCY.
     currency: z
       .string()
       .regex(/^[A-Z]{3}$/, 'An ISO 4217 code in capitals, e.g. ARS')
-      .refine((code) => knownCurrencies.has(code), 'Unknown ISO 4217 currency'),
+      .meta({ description: `One of ${SUPPORTED_CURRENCIES.join(', ')}; any other code is 422 UNSUPPORTED_CURRENCY` }),
     timeZone: z.string().refine(isTimeZone, 'An IANA time zone, e.g. America/Argentina/Buenos_Aires'),
     paymentTimeoutSeconds: z
       .number()
@@ -29,6 +29,7 @@ export const BusinessInputSchema = z
       .max(24 * 3600)
       .nullable()
       .optional(),
+    locale: z.enum(MAIL_LOCALES).optional().meta({ description: "Language of the customers' emails; es when not given" }),
   })
   .strict()
   .meta({ id: 'BusinessInput' });
@@ -43,6 +44,14 @@ export const BusinessSchema = z
     id: z.uuid(),
     name: z.string(),
     currency: z.string(),
+    currencyExponent: z
+      .number()
+      .int()
+      .nullable()
+      .meta({
+        description:
+          'Decimals of `currency`: amounts are integer minor units, e.g. 250000 ARS (2) is 2500.00, 5000 CLP (0) is 5000',
+      }),
     timeZone: z.string(),
     paymentTimeoutSeconds: z.number().int().nullable(),
     role: z.enum(['owner', 'manager', 'staff']).nullable(),
@@ -51,10 +60,39 @@ export const BusinessSchema = z
   })
   .meta({ id: 'Business' });
 
-export const MemberInputSchema = z
-  .object({ email: z.email().max(254), role: z.enum(['manager', 'staff']) })
+const InvitedRole = z.enum(['manager', 'staff']);
+
+export const InvitationInputSchema = z
+  .object({ email: z.email().max(254), role: InvitedRole })
   .strict()
-  .meta({ id: 'MemberInput' });
+  .meta({ id: 'InvitationInput' });
+
+export const InvitationParams = BusinessIdParams.extend({ invitationId: z.uuid() });
+
+export const InvitationSchema = z
+  .object({
+    id: z.uuid(),
+    businessId: z.uuid(),
+    email: z.string(),
+    role: InvitedRole,
+    status: z.enum(['pending', 'accepted', 'revoked', 'expired']),
+    expiresAt: z.string(),
+    createdAt: z.string(),
+  })
+  .meta({ id: 'Invitation' });
+
+export const CreatedInvitationSchema = InvitationSchema.extend({
+  token: z.string().meta({
+    description: 'Shown only in this answer (only its hash is stored): pass it to the invitee, who accepts with it',
+  }),
+}).meta({ id: 'CreatedInvitation' });
+
+export const MyInvitationSchema = InvitationSchema.extend({ businessName: z.string() }).meta({ id: 'MyInvitation' });
+
+export const AcceptInvitationSchema = z
+  .object({ token: z.string().min(1).max(200) })
+  .strict()
+  .meta({ id: 'AcceptInvitationInput' });
 
 export const MemberSchema = z
   .object({ userId: z.uuid(), email: z.string(), name: z.string(), role: z.enum(['owner', 'manager', 'staff']) })

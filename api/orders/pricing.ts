@@ -1,6 +1,7 @@
 import type { Executor } from '../../db/knex';
 import { findBusiness } from '../../db/repositories/businesses';
 import { findProducts } from '../../db/repositories/products';
+import { isSupportedCurrency } from '../../lib/currencies';
 import { AppError, notFound } from '../../lib/errors';
 import type { OrderLine } from '../../workflows/orders/contracts';
 import { normaliseItems } from './order-mapping';
@@ -16,6 +17,14 @@ const MAX_TOTAL_MINOR = 2_000_000_000;
 export async function priceOrder(db: Executor, businessId: string, body: PlaceOrderBody) {
   const business = await findBusiness(db, businessId);
   if (!business) throw notFound('Business');
+  // A café saved before the currency table existed: its prices cannot be charged at the right scale.
+  if (!isSupportedCurrency(business.currency)) {
+    throw new AppError(
+      422,
+      'UNSUPPORTED_CURRENCY',
+      `MercadoPago does not settle ${business.currency}; change the café's currency`,
+    );
+  }
   const wanted = normaliseItems(body.items);
   const found = await findProducts(
     db,

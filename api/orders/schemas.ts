@@ -64,7 +64,10 @@ export const OrderSchema = z
     status: z.enum(ORDER_STATUSES),
     currency: z.string(),
     items: z.array(OrderLineSchema),
-    totalMinor: z.number().int().meta({ description: 'Total in minor units (cents) of `currency`' }),
+    totalMinor: z
+      .number()
+      .int()
+      .meta({ description: 'Total in integer minor units of `currency` (2 decimals for ARS, none for CLP and COP)' }),
     notes: z.string().nullable(),
     pickupName: z.string().nullable(),
     placedAt: z.string(),

@@ -1,13 +1,19 @@
 import type { Db } from '../../db/knex';
 import { findBusiness } from '../../db/repositories/businesses';
 import * as products from '../../db/repositories/products';
+import { exponentOf } from '../../lib/currencies';
 import { notFound } from '../../lib/errors';
 import { MANAGERS, requireRole } from '../businesses/access';
 
 export type ProductsService = ReturnType<typeof createProductsService>;
 
 export function createProductsService({ db }: { db: Db }) {
-  const withCurrency = (product: products.Product, currency: string) => ({ ...product, currency });
+  // Prices are minor units of the café's currency; the exponent tells a menu how to show them.
+  const withCurrency = (product: products.Product, currency: string) => ({
+    ...product,
+    currency,
+    currencyExponent: exponentOf(currency),
+  });
 
   async function currencyOf(businessId: string): Promise<string> {
     const business = await findBusiness(db, businessId);

@@ -3,7 +3,7 @@ import type { ApiRoutes } from '../http/routes';
 import { BusinessIdParams } from '../businesses/schemas';
 import type { ProductsService } from './products-service';
 
-// A price is whole minor units (cents): 350 means 3.50 in the café's currency.
+// A price is whole minor units of the café's currency (lib/currencies.ts): 350 is 3.50 ARS, or 350 CLP.
 const PriceMinor = z.number().int().min(0).max(100_000_000);
 
 const ProductInputSchema = z
@@ -31,6 +31,11 @@ const ProductSchema = z
     category: z.string().nullable(),
     priceMinor: z.number().int(),
     currency: z.string(),
+    currencyExponent: z
+      .number()
+      .int()
+      .nullable()
+      .meta({ description: 'Decimals of `currency`: priceMinor 350 is 3.50 when 2, 350 when 0' }),
     available: z.boolean(),
     createdAt: z.string(),
     updatedAt: z.string(),

@@ -1,3 +1,4 @@
+import type { Knex } from 'knex';
 import type { Executor } from '../knex';
 import { BusinessModel, MembershipModel } from '../models';
 
@@ -92,4 +93,83 @@ export async function removeMembership(db: Executor, businessId: string, userId:
 export async function countOwners(db: Executor, businessId: string): Promise<number> {
   const row = await db('memberships').where({ businessId, role: 'owner' }).count({ n: '*' }).first();
   return Number(row?.n ?? 0);
+}
+
+export type InvitedRole = Exclude<Role, 'owner'>;
+
+export interface Invitation {
+  id: string;
+  businessId: string;
+  email: string;
+  role: InvitedRole;
+  invitedBy: string | null;
+  expiresAt: Date;
+  acceptedAt: Date | null;
+  acceptedBy: string | null;
+  revokedAt: Date | null;
+  createdAt: Date;
+}
+
+const INVITATION_COLUMNS = [
+  'id',
+  'businessId',
+  'email',
+  'role',
+  'invitedBy',
+  'expiresAt',
+  'acceptedAt',
+  'acceptedBy',
+  'revokedAt',
+  'createdAt',
+] as const;
+
+const open = (query: Knex.QueryBuilder) => query.whereNull('acceptedAt').whereNull('revokedAt');
+
+/** Revokes any open invitation for the address first, so the newest one (and its token) is the only one that works. */
+export async function replaceInvitation(
+  trx: Knex.Transaction,
+  input: { businessId: string; email: string; role: InvitedRole; invitedBy: string; tokenHash: string; expiresAt: Date },
+): Promise<Invitation> {
+  await open(
+    trx('invitations').where({ businessId: input.businessId }).whereRaw('lower(email) = lower(?)', [input.email]),
+  ).update({ revokedAt: new Date() });
+  const [row] = await trx('invitations').insert(input).returning(INVITATION_COLUMNS);
+  return row as Invitation;
+}
+
+/** Open and not yet expired, newest first. */
+export async function listPendingInvitations(db: Executor, businessId: string, now: Date): Promise<Invitation[]> {
+  return open(db('invitations').where({ businessId }))
+    .where('expiresAt', '>', now)
+    .orderBy('createdAt', 'desc')
+    .select(INVITATION_COLUMNS);
+}
+
+export async function listPendingInvitationsForEmail(
+  db: Executor,
+  email: string,
+  now: Date,
+): Promise<Array<Invitation & { businessName: string }>> {
+  return open(db('invitations').whereRaw('lower(invitations.email) = lower(?)', [email]))
+    .join('businesses', 'businesses.id', 'invitations.businessId')
+    .where('invitations.expiresAt', '>', now)
+    .orderBy('invitations.createdAt', 'desc')
+    .select([...INVITATION_COLUMNS.map((column) => `invitations.${column}`), 'businesses.name as businessName']);
+}
+
+export async function findInvitation(db: Executor, businessId: string, id: string): Promise<Invitation | undefined> {
+  return db('invitations').where({ businessId, id }).first(INVITATION_COLUMNS);
+}
+
+/** Locked, so two accepts of one token (or an accept racing a revoke) are decided one after the other. */
+export async function findInvitationByTokenForUpdate(trx: Knex.Transaction, tokenHash: string): Promise<Invitation | undefined> {
+  return trx('invitations').where({ tokenHash }).forUpdate().first(INVITATION_COLUMNS);
+}
+
+export async function markInvitationAccepted(trx: Knex.Transaction, id: string, userId: string): Promise<void> {
+  await trx('invitations').where({ id }).update({ acceptedAt: new Date(), acceptedBy: userId });
+}
+
+export async function markInvitationRevoked(db: Executor, id: string): Promise<void> {
+  await open(db('invitations').where({ id })).update({ revokedAt: new Date() });
 }

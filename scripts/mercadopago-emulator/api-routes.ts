@@ -1,5 +1,5 @@
 import { asRecord, badRequest, notFound } from './http';
-import { decimalToCents } from './money';
+import { decimalToMinor } from './money';
 import { renderMerchantOrder, renderPayment, renderPreference, renderRefund } from './render';
 import { route, type Reply, type RequestContext, type Route } from './router';
 import type { EmulatorState } from './state';
@@ -31,12 +31,12 @@ function createPreference(state: EmulatorState, ctx: RequestContext): Reply {
 
 function createRefund(state: EmulatorState, ctx: RequestContext): Reply {
   const body = asRecord(ctx.body);
-  let amountCents: number | undefined;
+  let amountMinor: number | undefined;
   if (body.amount !== undefined && body.amount !== null) {
-    amountCents = decimalToCents(body.amount);
-    if (amountCents === undefined || amountCents <= 0) throw badRequest('amount invalid', 'invalid_refund_amount');
+    amountMinor = decimalToMinor(body.amount, state.store.getPayment(param(ctx, 0)).currencyId);
+    if (amountMinor === undefined || amountMinor <= 0) throw badRequest('amount invalid', 'invalid_refund_amount');
   }
-  const refund = state.store.refund(param(ctx, 0), amountCents, 'collector');
+  const refund = state.store.refund(param(ctx, 0), amountMinor, 'collector');
   state.notifyPayment(state.store.getPayment(refund.paymentId), 'payment.updated');
   return { status: 201, body: renderRefund(refund, state.render) };
 }

@@ -1,6 +1,6 @@
 import { redirect, sendHtml } from './http';
-import { centsToDecimal } from './money';
-import { preferenceTotalCents } from './preference-input';
+import { minorToText } from './money';
+import { preferenceCurrency, preferenceTotalMinor } from './preference-input';
 import { route, type RequestContext, type Route } from './router';
 import type { EmulatorState } from './state';
 import type { StoredPayment, StoredPreference } from './types';
@@ -69,10 +69,10 @@ function checkoutHtml(preference: StoredPreference): string {
     .map(
       (item) =>
         `<tr><td>${escapeHtml(item.title)}</td><td>${item.quantity}</td>` +
-        `<td>${centsToDecimal(item.unitPriceCents).toFixed(2)} ${escapeHtml(item.currencyId)}</td></tr>`,
+        `<td>${minorToText(item.unitPriceMinor, item.currencyId)} ${escapeHtml(item.currencyId)}</td></tr>`,
     )
     .join('');
-  const total = centsToDecimal(preferenceTotalCents(preference.items)).toFixed(2);
+  const total = minorToText(preferenceTotalMinor(preference.items), preferenceCurrency(preference.items));
   const buttons = BUYER_CHOICES.map(
     (c) =>
       `<form method="post" action="/checkout/v1/redirect/pay">` +

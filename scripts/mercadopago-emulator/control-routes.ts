@@ -1,5 +1,5 @@
 import { asRecord, badRequest } from './http';
-import { decimalToCents } from './money';
+import { decimalToMinor } from './money';
 import type { NotificationKind, NotificationTopic, SignatureMode } from './notification-builder';
 import type { ReleaseOrder } from './notifier';
 import { renderPayment, renderRefund } from './render';
@@ -70,9 +70,10 @@ function changeStatus(state: EmulatorState, ctx: RequestContext): Reply {
 
 function providerRefund(state: EmulatorState, ctx: RequestContext): Reply {
   const body = asRecord(ctx.body);
-  const amountCents = body.amount === undefined ? undefined : decimalToCents(body.amount);
-  if (body.amount !== undefined && !amountCents) throw badRequest('amount invalid', 'invalid_refund_amount');
-  const refund = state.store.refund(param(ctx), amountCents, 'admin');
+  const currency = state.store.getPayment(param(ctx)).currencyId;
+  const amountMinor = body.amount === undefined ? undefined : decimalToMinor(body.amount, currency);
+  if (body.amount !== undefined && !amountMinor) throw badRequest('amount invalid', 'invalid_refund_amount');
+  const refund = state.store.refund(param(ctx), amountMinor, 'admin');
   const payment = state.store.getPayment(refund.paymentId);
   state.notifyPayment(payment, 'payment.updated');
   return { status: 201, body: { refund: renderRefund(refund, state.render), payment: renderPayment(payment, state.render) } };

@@ -1,28 +1,29 @@
-/**
- * MercadoPago speaks decimal amounts (`unit_price: 12.34`); the emulator keeps integer cents so
- * sums, partial refunds and comparisons never drift. Conversion happens only at the JSON edge.
- */
-
-const DECIMAL = /^(\d+)(?:\.(\d{1,2}))?$/;
+import { formatMinor, isExactAmount, isSupportedCurrency, parseMinor } from '../../lib/currencies';
 
 /**
- * Parses a positive decimal with at most two fraction digits. Anything else (NaN, exponents,
- * `0.30000000000000004`) is rejected rather than rounded: a caller sending float noise has a bug
- * the emulator should surface, not hide.
+ * MercadoPago speaks decimal amounts in each currency's own precision (`unit_price: 12.34` in
+ * ARS, `5000` in CLP); the emulator keeps integer minor units so sums, partial refunds and
+ * comparisons never drift. Conversion happens only at the JSON edge, with the same exponent table
+ * the app uses (lib/currencies.ts).
  */
-export function decimalToCents(value: unknown): number | undefined {
+
+export const isEmulatedCurrency = isSupportedCurrency;
+
+/**
+ * Parses a positive decimal with no more fraction digits than the currency takes. Anything else
+ * (NaN, exponents, `0.30000000000000004`, `5000.5` CLP) is rejected rather than rounded, as
+ * MercadoPago refuses decimals in CLP and COP: a caller sending them has a bug to surface.
+ */
+export function decimalToMinor(value: unknown, currency: string): number | undefined {
   if (typeof value !== 'number' && typeof value !== 'string') return undefined;
-  const match = DECIMAL.exec(String(value).trim());
-  if (!match) return undefined;
-  const whole = Number(match[1]);
-  const fraction = Number((match[2] ?? '').padEnd(2, '0'));
-  const cents = whole * 100 + fraction;
-  return Number.isSafeInteger(cents) ? cents : undefined;
+  if (!isSupportedCurrency(currency) || !isExactAmount(value, currency)) return undefined;
+  return parseMinor(value, currency);
 }
 
-/** Integer cents to the decimal JSON number MercadoPago would send (1234 -> 12.34). */
-export function centsToDecimal(cents: number): number {
-  const sign = cents < 0 ? '-' : '';
-  const abs = Math.abs(cents);
-  return Number(`${sign}${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, '0')}`);
+/** Integer minor units to the decimal JSON number MercadoPago would send (1234 ARS -> 12.34, 5000 CLP -> 5000). */
+export function minorToDecimal(minor: number, currency: string): number {
+  return Number(formatMinor(minor, currency));
 }
+
+/** For people: 1234 ARS -> "12.34", 5000 CLP -> "5000". */
+export const minorToText = formatMinor;

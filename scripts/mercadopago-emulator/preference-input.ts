@@ -1,5 +1,5 @@
 import { badRequest, asRecord } from './http';
-import { decimalToCents } from './money';
+import { decimalToMinor, isEmulatedCurrency } from './money';
 import type { BackUrls, StoredItem, StoredPreference } from './types';
 
 /**
@@ -12,6 +12,9 @@ export function parsePreferenceBody(raw: unknown, id: string, now: number): Omit
     throw badRequest('items needed', 'invalid_items');
   }
   const items = body.items.map((item, index) => parseItem(item, index));
+  if (new Set(items.map((item) => item.currencyId)).size > 1) {
+    throw badRequest('all items must have the same currency_id', 'invalid_items');
+  }
   return {
     id,
     items,
@@ -41,9 +44,11 @@ function parseItem(raw: unknown, index: number): StoredItem {
   if (typeof quantity !== 'number' || !Number.isInteger(quantity) || quantity < 1) {
     throw badRequest(`items[${index}].quantity must be a positive integer`, 'invalid_items');
   }
-  const unitPriceCents = decimalToCents(item.unit_price);
-  if (unitPriceCents === undefined || unitPriceCents <= 0) {
-    throw badRequest(`items[${index}].unit_price invalid`, 'invalid_items');
+  const currencyId = item.currency_id ?? 'ARS';
+  if (!isEmulatedCurrency(currencyId)) throw badRequest(`items[${index}].currency_id invalid`, 'invalid_items');
+  const unitPriceMinor = decimalToMinor(item.unit_price, currencyId);
+  if (unitPriceMinor === undefined || unitPriceMinor <= 0) {
+    throw badRequest(`items[${index}].unit_price invalid for ${currencyId}`, 'invalid_items');
   }
   return {
     id: typeof item.id === 'string' ? item.id : '',
@@ -52,8 +57,8 @@ function parseItem(raw: unknown, index: number): StoredItem {
     categoryId: typeof item.category_id === 'string' ? item.category_id : '',
     pictureUrl: typeof item.picture_url === 'string' ? item.picture_url : undefined,
     quantity,
-    unitPriceCents,
-    currencyId: typeof item.currency_id === 'string' ? item.currency_id : 'ARS',
+    unitPriceMinor,
+    currencyId,
   };
 }
 
@@ -79,6 +84,11 @@ function optionalUrl(value: unknown, field: string): string | undefined {
   return text;
 }
 
-export function preferenceTotalCents(items: StoredItem[]): number {
-  return items.reduce((sum, item) => sum + item.quantity * item.unitPriceCents, 0);
+export function preferenceTotalMinor(items: StoredItem[]): number {
+  return items.reduce((sum, item) => sum + item.quantity * item.unitPriceMinor, 0);
+}
+
+/** Every item has the same currency (parsePreferenceBody checks it). */
+export function preferenceCurrency(items: StoredItem[]): string {
+  return items[0]?.currencyId ?? 'ARS';
 }

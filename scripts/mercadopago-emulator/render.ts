@@ -1,10 +1,10 @@
 import { mpDate } from './http';
-import { centsToDecimal } from './money';
-import { preferenceTotalCents } from './preference-input';
-import { refundedCents } from './store';
+import { minorToDecimal } from './money';
+import { preferenceCurrency, preferenceTotalMinor } from './preference-input';
+import { refundedMinor } from './store';
 import type { StoredItem, StoredMerchantOrder, StoredPayment, StoredPreference, StoredRefund } from './types';
 
-/** Turns internal records (cents, epoch ms) into MercadoPago's JSON (decimals, offset dates). */
+/** Turns internal records (minor units, epoch ms) into MercadoPago's JSON (decimals, offset dates). */
 
 export interface RenderContext {
   /** Where buyers reach the emulator's checkout page (init_point). */
@@ -24,7 +24,7 @@ export function renderItem(item: StoredItem): Record<string, unknown> {
     picture_url: orNull(item.pictureUrl),
     currency_id: item.currencyId,
     quantity: item.quantity,
-    unit_price: centsToDecimal(item.unitPriceCents),
+    unit_price: minorToDecimal(item.unitPriceMinor, item.currencyId),
   };
 }
 
@@ -60,12 +60,12 @@ export function renderPreference(preference: StoredPreference, ctx: RenderContex
     payment_methods: { excluded_payment_methods: [], excluded_payment_types: [], installments: null },
     site_id: 'MLA',
     statement_descriptor: orNull(preference.statementDescriptor),
-    total_amount: centsToDecimal(preferenceTotalCents(preference.items)),
+    total_amount: minorToDecimal(preferenceTotalMinor(preference.items), preferenceCurrency(preference.items)),
   };
 }
 
 export function renderRefund(refund: StoredRefund, ctx: RenderContext): Record<string, unknown> {
-  const amount = centsToDecimal(refund.amountCents);
+  const amount = minorToDecimal(refund.amountMinor, refund.currencyId);
   return {
     id: refund.id,
     payment_id: refund.paymentId,
@@ -85,7 +85,7 @@ export function renderRefund(refund: StoredRefund, ctx: RenderContext): Record<s
 }
 
 export function renderPayment(payment: StoredPayment, ctx: RenderContext): Record<string, unknown> {
-  const amount = centsToDecimal(payment.amountCents);
+  const amount = minorToDecimal(payment.amountMinor, payment.currencyId);
   return {
     id: payment.id,
     date_created: mpDate(payment.dateCreated),
@@ -109,7 +109,7 @@ export function renderPayment(payment: StoredPayment, ctx: RenderContext): Recor
     order: { id: payment.merchantOrderId, type: 'mercadopago' },
     external_reference: payment.externalReference,
     transaction_amount: amount,
-    transaction_amount_refunded: centsToDecimal(refundedCents(payment)),
+    transaction_amount_refunded: minorToDecimal(refundedMinor(payment), payment.currencyId),
     coupon_amount: 0,
     installments: 1,
     transaction_details: {
@@ -138,10 +138,11 @@ export function renderMerchantOrder(
   payments: StoredPayment[],
   ctx: RenderContext,
 ): Record<string, unknown> {
-  const totalCents = preferenceTotalCents(order.items);
-  const paidCents = sumCents(payments.filter(isPaid), (p) => p.amountCents);
-  const refundedTotal = sumCents(payments, refundedCents);
-  const orderStatus = merchantOrderStatus(totalCents, paidCents, refundedTotal, payments);
+  const totalMinor = preferenceTotalMinor(order.items);
+  const paidMinor = sumMinor(payments.filter(isPaid), (p) => p.amountMinor);
+  const refundedTotal = sumMinor(payments, refundedMinor);
+  const orderStatus = merchantOrderStatus(totalMinor, paidMinor, refundedTotal, payments);
+  const currency = preferenceCurrency(order.items);
   return {
     id: order.id,
     status: orderStatus === 'paid' ? 'closed' : 'opened',
@@ -149,8 +150,8 @@ export function renderMerchantOrder(
     preference_id: order.preferenceId,
     payments: payments.map((p) => ({
       id: p.id,
-      transaction_amount: centsToDecimal(p.amountCents),
-      total_paid_amount: centsToDecimal(p.amountCents),
+      transaction_amount: minorToDecimal(p.amountMinor, p.currencyId),
+      total_paid_amount: minorToDecimal(p.amountMinor, p.currencyId),
       shipping_cost: 0,
       currency_id: p.currencyId,
       status: p.status,
@@ -159,7 +160,7 @@ export function renderMerchantOrder(
       date_approved: dateOrNull(p.dateApproved),
       date_created: mpDate(p.dateCreated),
       last_modified: mpDate(p.dateLastUpdated),
-      amount_refunded: centsToDecimal(refundedCents(p)),
+      amount_refunded: minorToDecimal(refundedMinor(p), p.currencyId),
     })),
     shipments: [],
     payouts: [],
@@ -170,10 +171,10 @@ export function renderMerchantOrder(
     last_updated: mpDate(order.lastUpdated),
     sponsor_id: null,
     shipping_cost: 0,
-    total_amount: centsToDecimal(totalCents),
+    total_amount: minorToDecimal(totalMinor, currency),
     site_id: 'MLA',
-    paid_amount: centsToDecimal(paidCents),
-    refunded_amount: centsToDecimal(refundedTotal),
+    paid_amount: minorToDecimal(paidMinor, currency),
+    refunded_amount: minorToDecimal(refundedTotal, currency),
     payer: null,
     items: order.items.map(renderItem),
     cancelled: false,
@@ -188,15 +189,15 @@ export function renderMerchantOrder(
 // A refunded payment was paid once; order_status then reads "reverted".
 const isPaid = (p: StoredPayment): boolean => p.status === 'approved' || p.status === 'refunded';
 
-function sumCents(payments: StoredPayment[], amount: (p: StoredPayment) => number): number {
+function sumMinor(payments: StoredPayment[], amount: (p: StoredPayment) => number): number {
   return payments.reduce((sum, p) => sum + amount(p), 0);
 }
 
-function merchantOrderStatus(totalCents: number, paidCents: number, refunded: number, payments: StoredPayment[]): string {
-  if (paidCents > 0 && refunded >= paidCents) return 'reverted';
+function merchantOrderStatus(totalMinor: number, paidMinor: number, refunded: number, payments: StoredPayment[]): string {
+  if (paidMinor > 0 && refunded >= paidMinor) return 'reverted';
   if (refunded > 0) return 'partially_reverted';
-  if (paidCents >= totalCents) return 'paid';
-  if (paidCents > 0) return 'partially_paid';
+  if (paidMinor >= totalMinor) return 'paid';
+  if (paidMinor > 0) return 'partially_paid';
   if (payments.some((p) => p.status === 'pending' || p.status === 'in_process')) return 'payment_in_process';
   return 'payment_required';
 }

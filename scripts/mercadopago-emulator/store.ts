@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { badRequest, notFound } from './http';
-import { parsePreferenceBody, preferenceTotalCents } from './preference-input';
+import { parsePreferenceBody, preferenceCurrency, preferenceTotalMinor } from './preference-input';
 import {
   DEFAULT_STATUS_DETAIL,
   type PaymentStatus,
@@ -75,8 +75,8 @@ export class EmulatorStore {
       externalReference: preference.externalReference,
       status: input.status,
       statusDetail: input.statusDetail ?? DEFAULT_STATUS_DETAIL[input.status],
-      amountCents: preferenceTotalCents(preference.items),
-      currencyId: preference.items[0]?.currencyId ?? 'ARS',
+      amountMinor: preferenceTotalMinor(preference.items),
+      currencyId: preferenceCurrency(preference.items),
       description: preference.items[0]?.title ?? '',
       items: preference.items,
       paymentMethodId: input.paymentMethodId ?? 'visa',
@@ -110,10 +110,10 @@ export class EmulatorStore {
     return payment;
   }
 
-  /** Full refund when amountCents is omitted, as MercadoPago does for a body without `amount`. */
+  /** Full refund of what is left when amountMinor is omitted, as MercadoPago does for a body without `amount`. */
   refund(
     id: number | string,
-    amountCents: number | undefined,
+    amountMinor: number | undefined,
     sourceType: StoredRefund['sourceType'],
     now = Date.now(),
   ): StoredRefund {
@@ -121,20 +121,21 @@ export class EmulatorStore {
     if (payment.status !== 'approved') {
       throw badRequest(`Payment ${payment.id} cannot be refunded in status ${payment.status}`, 'invalid_payment_status');
     }
-    const remaining = payment.amountCents - refundedCents(payment);
-    const amount = amountCents ?? remaining;
+    const remaining = payment.amountMinor - refundedMinor(payment);
+    const amount = amountMinor ?? remaining;
     if (amount <= 0 || amount > remaining) {
       throw badRequest('Invalid refund amount: exceeds the available balance', 'invalid_refund_amount');
     }
     const refund: StoredRefund = {
       id: this.nextRefundId++,
       paymentId: payment.id,
-      amountCents: amount,
+      amountMinor: amount,
+      currencyId: payment.currencyId,
       dateCreated: now,
       sourceType,
     };
     payment.refunds.push(refund);
-    const fully = refundedCents(payment) === payment.amountCents;
+    const fully = refundedMinor(payment) === payment.amountMinor;
     payment.status = fully ? 'refunded' : 'approved';
     payment.statusDetail = fully ? 'refunded' : 'partially_refunded';
     this.touch(payment, now);
@@ -187,8 +188,8 @@ export class EmulatorStore {
   }
 }
 
-export function refundedCents(payment: StoredPayment): number {
-  return payment.refunds.reduce((sum, refund) => sum + refund.amountCents, 0);
+export function refundedMinor(payment: StoredPayment): number {
+  return payment.refunds.reduce((sum, refund) => sum + refund.amountMinor, 0);
 }
 
 function isExpired(preference: StoredPreference, now: number): boolean {

@@ -1,4 +1,4 @@
-/** Internal records. Money is integer cents everywhere; render.ts converts at the JSON edge. */
+/** Internal records. Money is integer minor units of the currency everywhere; render.ts converts at the JSON edge. */
 
 export const PAYMENT_STATUSES = [
   'pending',
@@ -33,7 +33,7 @@ export interface StoredItem {
   categoryId: string;
   pictureUrl?: string;
   quantity: number;
-  unitPriceCents: number;
+  unitPriceMinor: number;
   currencyId: string;
 }
 
@@ -65,7 +65,8 @@ export interface StoredPreference {
 export interface StoredRefund {
   id: number;
   paymentId: number;
-  amountCents: number;
+  amountMinor: number;
+  currencyId: string;
   dateCreated: number;
   /** Who asked for it: our API (`collector`) or the provider side via the control endpoint. */
   sourceType: 'collector' | 'admin';
@@ -78,7 +79,7 @@ export interface StoredPayment {
   externalReference: string;
   status: PaymentStatus;
   statusDetail: string;
-  amountCents: number;
+  amountMinor: number;
   currencyId: string;
   description: string;
   items: StoredItem[];

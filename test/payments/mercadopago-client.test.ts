@@ -4,12 +4,12 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { MercadoPagoConfig, Preference } from 'mercadopago';
 import {
-  centsToMercadoPagoAmount,
   createMercadoPagoClient,
   createSdkConfig,
   isMercadoPagoApiError,
   isRetryableMercadoPagoError,
-  mercadoPagoAmountToCents,
+  mercadoPagoAmountToMinor,
+  minorToMercadoPagoAmount,
   type CreatePreferenceInput,
   type MercadoPagoApiError,
   type MercadoPagoClient,
@@ -21,8 +21,8 @@ const order = (externalReference: string): CreatePreferenceInput => ({
   externalReference,
   currencyId: 'ARS',
   items: [
-    { id: 'latte', title: 'Latte', quantity: 2, unitPriceCents: 1234 },
-    { id: 'medialuna', title: 'Medialuna', quantity: 3, unitPriceCents: 10 },
+    { id: 'latte', title: 'Latte', quantity: 2, unitPriceMinor: 1234 },
+    { id: 'medialuna', title: 'Medialuna', quantity: 3, unitPriceMinor: 10 },
   ],
   notificationUrl: 'https://shop.example/webhooks/mercadopago',
   expiresAt: new Date('2999-01-01T00:00:00Z'),
@@ -66,7 +66,37 @@ describe('MercadoPago client adapter (real SDK against the emulator)', () => {
     expect(request?.body).to.deep.include({ expires: true, notification_url: 'https://shop.example/webhooks/mercadopago' });
   });
 
-  it('when the buyer pays, then the payment is visible through get and search, in cents', async () => {
+  it('when a CLP preference is created, then unit prices go out as whole pesos and the payment comes back in pesos', async () => {
+    const preference = await client.createPreference(
+      {
+        externalReference: 'order-clp',
+        currencyId: 'CLP',
+        items: [{ id: 'cafe', title: 'Café', quantity: 1, unitPriceMinor: 5000 }],
+      },
+      'order:clp:preference',
+    );
+    const paid = await payAsBuyer(preference.id);
+
+    const payment = await client.getPayment(paid.id);
+
+    const [request] = requestsTo(/^\/checkout\/preferences/);
+    expect((request?.body as any).items).to.deep.equal([
+      { id: 'cafe', title: 'Café', quantity: 1, currency_id: 'CLP', unit_price: 5000 },
+    ]);
+    expect(paid.transaction_amount).to.equal(5000);
+    expect(payment).to.deep.include({ amountMinor: 5000, currencyId: 'CLP' });
+  });
+
+  it('when a preference is in a currency MercadoPago does not settle for us, then the adapter refuses before calling', async () => {
+    const failure = await failureOf(
+      client.createPreference({ ...order('order-usd'), currencyId: 'USD' }, 'order:usd:preference'),
+    );
+
+    expect(failure).to.include({ kind: 'invalid_request', retryable: false });
+    expect(emulator.requests()).to.have.length(0);
+  });
+
+  it('when the buyer pays, then the payment is visible through get and search, in minor units', async () => {
     const preference = await client.createPreference(order('order-2'), 'order:2:preference');
     const rejected = await payAsBuyer(preference.id, 'rejected');
     const approved = await payAsBuyer(preference.id, 'approved');
@@ -78,8 +108,9 @@ describe('MercadoPago client adapter (real SDK against the emulator)', () => {
       id: String(approved.id),
       status: 'approved',
       statusDetail: 'accredited',
-      amountCents: 2498,
-      refundedCents: 0,
+      amountMinor: 2498,
+      refundedMinor: 0,
+      currencyId: 'ARS',
     });
     expect(payment.merchantOrderId).to.equal(String(approved.order.id));
     expect(found.map((p) => [p.id, p.status])).to.deep.equal([
@@ -104,16 +135,16 @@ describe('MercadoPago client adapter (real SDK against the emulator)', () => {
     const preference = await client.createPreference(order('order-4'), 'order:4:preference');
     const paid = await payAsBuyer(preference.id);
 
-    const partial = await client.refundPayment(paid.id, 'order:4:refund:1', 498);
-    const replayed = await client.refundPayment(paid.id, 'order:4:refund:1', 498);
-    const rest = await client.refundPayment(paid.id, 'order:4:refund:2');
+    const partial = await client.refundPayment(paid.id, 'order:4:refund:1', { currency: 'ARS', amountMinor: 498 });
+    const replayed = await client.refundPayment(paid.id, 'order:4:refund:1', { currency: 'ARS', amountMinor: 498 });
+    const rest = await client.refundPayment(paid.id, 'order:4:refund:2', { currency: 'ARS' });
     const payment = await client.getPayment(paid.id);
 
-    expect(partial).to.deep.include({ paymentId: String(paid.id), amountCents: 498, status: 'approved' });
+    expect(partial).to.deep.include({ paymentId: String(paid.id), amountMinor: 498, status: 'approved' });
     expect(replayed.id).to.equal(partial.id);
-    expect(rest.amountCents).to.equal(2000);
-    expect(payment).to.deep.include({ status: 'refunded', refundedCents: 2498 });
-    expect(payment.refunds.map((r) => r.amountCents)).to.deep.equal([498, 2000]);
+    expect(rest.amountMinor).to.equal(2000);
+    expect(payment).to.deep.include({ status: 'refunded', refundedMinor: 2498 });
+    expect(payment.refunds.map((r) => r.amountMinor)).to.deep.equal([498, 2000]);
     const refundBodies = requestsTo(/\/refunds/).map((r) => [r.idempotencyKey, r.body]);
     expect(refundBodies).to.deep.equal([
       ['order:4:refund:1', { amount: 4.98 }],
@@ -122,10 +153,10 @@ describe('MercadoPago client adapter (real SDK against the emulator)', () => {
     ]);
   });
 
-  it('when the merchant order is read, then payments, preference and amounts come back in cents', async () => {
+  it('when the merchant order is read, then payments, preference and amounts come back in minor units', async () => {
     const preference = await client.createPreference(order('order-5'), 'order:5:preference');
     const paid = await payAsBuyer(preference.id);
-    await client.refundPayment(paid.id, 'order:5:refund', 100);
+    await client.refundPayment(paid.id, 'order:5:refund', { currency: 'ARS', amountMinor: 100 });
 
     const merchantOrder = await client.getMerchantOrder(paid.order.id);
 
@@ -134,12 +165,13 @@ describe('MercadoPago client adapter (real SDK against the emulator)', () => {
       preferenceId: preference.id,
       externalReference: 'order-5',
       orderStatus: 'partially_reverted',
-      totalAmountCents: 2498,
-      paidAmountCents: 2498,
-      refundedAmountCents: 100,
+      currencyId: 'ARS',
+      totalAmountMinor: 2498,
+      paidAmountMinor: 2498,
+      refundedAmountMinor: 100,
     });
     expect(merchantOrder.payments).to.deep.equal([
-      { id: String(paid.id), status: 'approved', amountCents: 2498, refundedCents: 100 },
+      { id: String(paid.id), status: 'approved', amountMinor: 2498, refundedMinor: 100 },
     ]);
   });
 
@@ -236,7 +268,7 @@ describe('MercadoPago client adapter (real SDK against the emulator)', () => {
       const preference = await client.createPreference(order('order-8c'), 'key-C');
       await payAsBuyer(preference.id);
       const [payment] = await client.searchPaymentsByExternalReference('order-8c');
-      await client.refundPayment(payment!.id, 'key-D', 100);
+      await client.refundPayment(payment!.id, 'key-D', { currency: 'ARS', amountMinor: 100 });
       await new Preference(createSdkConfig({ accessToken: TOKEN, apiUrl: emulator.url, timeoutMs: 2000 })).create({
         body: { items: [{ id: 'x', title: 'Keyless', quantity: 1, unit_price: 1 }] },
       });
@@ -299,24 +331,32 @@ describe('MercadoPago client adapter: base URL redirect', () => {
 });
 
 describe('MercadoPago client adapter: money', () => {
-  it('when cents become MercadoPago decimals, then they are exact', () => {
-    expect([1234, 5, 10, 0, 100, 199999].map(centsToMercadoPagoAmount)).to.deep.equal([12.34, 0.05, 0.1, 0, 1, 1999.99]);
-    expect(() => centsToMercadoPagoAmount(12.5)).to.throw(/integer of cents/);
+  it('when minor units become MercadoPago amounts, then each currency takes its own exponent, exactly', () => {
+    expect([1234, 5, 10, 0, 100, 199999, 250000].map((minor) => minorToMercadoPagoAmount(minor, 'ARS'))).to.deep.equal([
+      12.34, 0.05, 0.1, 0, 1, 1999.99, 2500,
+    ]);
+    expect([5000, 1, 0].map((minor) => minorToMercadoPagoAmount(minor, 'CLP'))).to.deep.equal([5000, 1, 0]);
+    expect(minorToMercadoPagoAmount(15000, 'COP')).to.equal(15000);
+    expect(() => minorToMercadoPagoAmount(12.5, 'ARS')).to.throw(/integer of minor units/);
+    expect(() => minorToMercadoPagoAmount(100, 'USD')).to.throw(/USD are not supported/);
   });
 
-  it('when MercadoPago amounts come back, then they parse to cents from their decimal text, rounding half up', () => {
-    expect(mercadoPagoAmountToCents(12.34)).to.equal(1234);
-    expect(mercadoPagoAmountToCents(0.1 + 0.2)).to.equal(30);
-    expect(mercadoPagoAmountToCents('1.005')).to.equal(101);
-    expect(mercadoPagoAmountToCents(1.005)).to.equal(101);
-    expect(mercadoPagoAmountToCents(undefined)).to.equal(0);
+  it('when MercadoPago amounts come back, then they parse to minor units of the currency, rounding half up', () => {
+    expect(mercadoPagoAmountToMinor(12.34, 'ARS')).to.equal(1234);
+    expect(mercadoPagoAmountToMinor(0.1 + 0.2, 'ARS')).to.equal(30);
+    expect(mercadoPagoAmountToMinor('1.005', 'ARS')).to.equal(101);
+    expect(mercadoPagoAmountToMinor(1.005, 'ARS')).to.equal(101);
+    expect(mercadoPagoAmountToMinor('2500.00', 'ARS')).to.equal(250000);
+    expect(mercadoPagoAmountToMinor(5000, 'CLP')).to.equal(5000);
+    expect(mercadoPagoAmountToMinor(undefined, 'ARS')).to.equal(0);
   });
 
-  it('when any cents amount goes to MercadoPago and back, then it is unchanged', () => {
+  it('when any amount goes to MercadoPago and back, then it is unchanged in every currency', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 0, max: 1e12 }),
-        (cents) => mercadoPagoAmountToCents(centsToMercadoPagoAmount(cents)) === cents,
+        fc.constantFrom('ARS', 'BRL', 'CLP', 'COP', 'MXN', 'PEN', 'UYU'),
+        (minor, currency) => mercadoPagoAmountToMinor(minorToMercadoPagoAmount(minor, currency), currency) === minor,
       ),
     );
   });

@@ -73,6 +73,53 @@ describe('MercadoPago emulator: REST contract', () => {
     expect(empty.status).to.equal(400);
   });
 
+  it('when a CLP preference is paid and partly refunded, then every amount is whole pesos, as MercadoPago sends them', async () => {
+    const created = await http(emulator, 'POST', '/checkout/preferences', {
+      token: TOKEN,
+      body: { external_reference: 'order-clp', items: [{ title: 'Café', quantity: 1, unit_price: 5000, currency_id: 'CLP' }] },
+    });
+    const paid = await http(emulator, 'POST', `/__emulator/preferences/${created.body.id}/pay`, { body: { status: 'approved' } });
+    const refund = await http(emulator, 'POST', `/v1/payments/${paid.body.id}/refunds`, { token: TOKEN, body: { amount: 1500 } });
+    const payment = await http(emulator, 'GET', `/v1/payments/${paid.body.id}`, { token: TOKEN });
+    const page = await (await fetch(created.body.init_point)).text();
+
+    expect(created.status).to.equal(201);
+    expect(created.body.items[0]).to.include({ unit_price: 5000, currency_id: 'CLP' });
+    expect(created.body.total_amount).to.equal(5000);
+    expect(refund.body.amount).to.equal(1500);
+    expect(payment.body).to.include({
+      currency_id: 'CLP',
+      transaction_amount: 5000,
+      transaction_amount_refunded: 1500,
+      status: 'approved',
+    });
+    expect(page).to.include('Total: 5000 CLP');
+  });
+
+  it('when amounts do not fit the currency, or the currency is not one MercadoPago settles for us, then 400', async () => {
+    const create = (item: Record<string, unknown>) =>
+      http(emulator, 'POST', '/checkout/preferences', {
+        token: TOKEN,
+        body: { items: [{ title: 'Café', quantity: 1, ...item }] },
+      });
+
+    const pesoCents = await create({ unit_price: 5000.5, currency_id: 'CLP' });
+    const dollars = await create({ unit_price: 10, currency_id: 'USD' });
+    const mixed = await http(emulator, 'POST', '/checkout/preferences', {
+      token: TOKEN,
+      body: {
+        items: [
+          { title: 'Café', quantity: 1, unit_price: 5000, currency_id: 'CLP' },
+          { title: 'Latte', quantity: 1, unit_price: 12.34, currency_id: 'ARS' },
+        ],
+      },
+    });
+
+    expect([pesoCents.status, dollars.status, mixed.status]).to.deep.equal([400, 400, 400]);
+    expect(pesoCents.body.message).to.include('unit_price invalid for CLP');
+    expect(dollars.body.message).to.include('currency_id invalid');
+  });
+
   it('when the buyer approves on the checkout page, then it returns to back_urls.success with MercadoPago return params', async () => {
     const created = await http(emulator, 'POST', '/checkout/preferences', {
       token: TOKEN,

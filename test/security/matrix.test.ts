@@ -66,6 +66,17 @@ async function freshStaffMember(world: World): Promise<TestUser> {
   return member;
 }
 
+/** A staff invitation from the owner; inviting the same address again replaces the last one. */
+async function freshInvitation(world: World, email: string): Promise<{ id: string; token: string }> {
+  const res = await world.api.post(
+    `/v1/businesses/${world.cafe.id}/invitations`,
+    { email, role: 'staff' },
+    { token: world.users.owner.token },
+  );
+  expect(res.status, JSON.stringify(res.body)).to.equal(201);
+  return res.body as { id: string; token: string };
+}
+
 const freshProduct = (world: World) => addProduct(world.api, world.users.owner, world.cafe.id, { priceMinor: 500 });
 
 const session = (world: World) =>
@@ -121,12 +132,23 @@ const TABLE: Row[] = [
     call: async (w) => ({ path: `/v1/businesses/${w.cafe.id}`, body: { name: `Renamed ${randomUUID().slice(0, 4)}` } }) },
   { operation: 'GET /v1/businesses/{businessId}/members', expected: { anonymous: 401, customer: 404, staff: 403, manager: 200, otherOwner: 404, owner: 200 },
     call: async (w) => ({ path: `/v1/businesses/${w.cafe.id}/members` }) },
-  { operation: 'POST /v1/businesses/{businessId}/members', variant: 'adding staff',
+  { operation: 'POST /v1/businesses/{businessId}/invitations', variant: 'inviting staff',
     expected: { anonymous: 401, customer: 404, staff: 403, manager: 201, otherOwner: 404, owner: 201 },
-    call: async (w) => ({ path: `/v1/businesses/${w.cafe.id}/members`, body: { email: (await registerUser(w.api)).email, role: 'staff' } }) },
-  { operation: 'POST /v1/businesses/{businessId}/members', variant: 'adding a manager',
+    call: async (w) => ({ path: `/v1/businesses/${w.cafe.id}/invitations`, body: { email: `i-${randomUUID()}@example.test`, role: 'staff' } }) },
+  { operation: 'POST /v1/businesses/{businessId}/invitations', variant: 'inviting a manager',
     expected: { anonymous: 401, customer: 404, staff: 403, manager: 403, otherOwner: 404, owner: 201 },
-    call: async (w) => ({ path: `/v1/businesses/${w.cafe.id}/members`, body: { email: (await registerUser(w.api)).email, role: 'manager' } }) },
+    call: async (w) => ({ path: `/v1/businesses/${w.cafe.id}/invitations`, body: { email: `i-${randomUUID()}@example.test`, role: 'manager' } }) },
+  { operation: 'GET /v1/businesses/{businessId}/invitations', expected: { anonymous: 401, customer: 404, staff: 403, manager: 200, otherOwner: 404, owner: 200 },
+    call: async (w) => ({ path: `/v1/businesses/${w.cafe.id}/invitations` }) },
+  { operation: 'DELETE /v1/businesses/{businessId}/invitations/{invitationId}', variant: 'a staff invitation',
+    expected: { anonymous: 401, customer: 404, staff: 403, manager: 204, otherOwner: 404, owner: 204 },
+    call: async (w) => ({ path: `/v1/businesses/${w.cafe.id}/invitations/${(await freshInvitation(w, `i-${randomUUID()}@example.test`)).id}` }) },
+  { operation: 'GET /v1/invitations', expected: { anonymous: 401, customer: 200, staff: 200, manager: 200, otherOwner: 200, owner: 200 },
+    call: async () => ({ path: '/v1/invitations' }) },
+  { operation: 'POST /v1/invitations/accept', variant: "the customer's invitation",
+    expected: { anonymous: 401, customer: 200, staff: 403, manager: 403, otherOwner: 403, owner: 403 },
+    call: async (w) => ({ path: '/v1/invitations/accept', body: { token: (await freshInvitation(w, w.users.customer.email)).token } }),
+    codes: { 403: 'INVITATION_FOR_ANOTHER_ACCOUNT' } },
   { operation: 'DELETE /v1/businesses/{businessId}/members/{userId}', expected: { anonymous: 401, customer: 404, staff: 403, manager: 403, otherOwner: 404, owner: 204 },
     call: async (w) => ({ path: `/v1/businesses/${w.cafe.id}/members/${(await freshStaffMember(w)).id}` }) },
 

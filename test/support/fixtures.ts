@@ -46,8 +46,14 @@ export async function addMember(
   member: TestUser,
   role: 'manager' | 'staff',
 ) {
-  const response = await api.post(`/v1/businesses/${businessId}/members`, { email: member.email, role }, { token: owner.token });
-  expect(response.status, JSON.stringify(response.body)).to.equal(201);
+  const invited = await api.post(
+    `/v1/businesses/${businessId}/invitations`,
+    { email: member.email, role },
+    { token: owner.token },
+  );
+  expect(invited.status, JSON.stringify(invited.body)).to.equal(201);
+  const accepted = await api.post('/v1/invitations/accept', { token: invited.body.token }, { token: member.token });
+  expect(accepted.status, JSON.stringify(accepted.body)).to.equal(200);
 }
 
 export type Role = 'owner' | 'manager' | 'staff' | 'customer';
