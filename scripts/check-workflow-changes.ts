@@ -59,7 +59,12 @@ function findBase(git: Git, explicit?: string): string | undefined {
     ? git('merge-base', 'HEAD', 'origin/main')?.trim()
     : undefined;
   if (mergeBase && mergeBase !== head) return mergeBase;
-  return git('rev-parse', '--verify', '--quiet', 'HEAD^1')?.trim();
+  const parent = git('rev-parse', '--verify', '--quiet', 'HEAD^1')?.trim();
+  // A CI checkout of depth 1 has no parent to compare with: that must not pass as "no change".
+  if (!parent && git('rev-parse', '--is-shallow-repository')?.trim() === 'true') {
+    throw new UsageError('shallow clone without the base commit: fetch it (git fetch --deepen=1, or fetch-depth: 0 in CI)');
+  }
+  return parent;
 }
 
 const lines = (text: string | undefined) => (text ?? '').split('\n').filter((line) => line.length > 0);

@@ -192,6 +192,24 @@ describe('ops: the workflow change check', function () {
     expect(r.check().status).to.equal(1);
   });
 
+  it('when CI cloned only the last commit, then the check refuses to guess and asks for the base', () => {
+    const r = repo();
+    r.write(ORDER, changedOrder);
+    r.commit('order: wait a second');
+    const shallow = fs.mkdtempSync(path.join(os.tmpdir(), 'cafe-flow-wfcheck-shallow-'));
+    made.push(shallow);
+    const clone = spawnSync('git', ['clone', '--quiet', '--depth', '1', `file://${r.dir}`, shallow], { encoding: 'utf8' });
+    expect(clone.status, clone.stderr).to.equal(0);
+
+    const result = spawnSync(process.execPath, ['-r', 'tsx/cjs', CHECK, '--repo', shallow], {
+      encoding: 'utf8',
+      cwd: repoPath(),
+    });
+
+    expect(result.status).to.equal(2);
+    expect(result.stderr).to.include('shallow clone without the base commit');
+  });
+
   it('when HEAD has no parent, then there is nothing to compare; a bad --base is a usage error', () => {
     const r = repo();
 
