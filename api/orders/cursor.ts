@@ -1,4 +1,4 @@
-import { AppError } from '../../lib/errors';
+import { badRequest } from '../../lib/errors';
 
 /** Opaque keyset cursor: the (created_at, id) of the last order on the page. */
 export function encodeCursor(row: { createdAt: Date; id: string }): string {
@@ -12,6 +12,6 @@ export function decodeCursor(cursor: string): { createdAt: Date; id: string } {
     if (Number.isNaN(createdAt.getTime()) || typeof id !== 'string' || !/^[0-9a-f-]{36}$/.test(id)) throw new Error();
     return { createdAt, id };
   } catch {
-    throw new AppError(400, 'INVALID_CURSOR', 'The cursor is not one this API returned');
+    throw badRequest('INVALID_CURSOR', 'The cursor is not one this API returned');
   }
 }

@@ -8,7 +8,7 @@ import {
 import { ApplicationFailure, TypedSearchAttributes } from '@temporalio/common';
 import type { Db } from '../../db/knex';
 import * as orders from '../../db/repositories/orders';
-import { AppError, notFound } from '../../lib/errors';
+import { conflict, forbidden, notFound, unavailable } from '../../lib/errors';
 import {
   OrderFailure,
   acceptUpdate,
@@ -52,7 +52,7 @@ export function createOrdersService({ db, temporal, settings }: { db: Db; tempor
     // may be retried): only the workflow can say which.
     if (!row || (row.status === 'pending_payment' && !row.checkoutUrl)) return undefined;
     if (row.requestHash !== hash) {
-      throw new AppError(409, 'IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used for a different order');
+      throw conflict('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used for a different order');
     }
     return fromRow(row, await orders.findOrderItems(db, orderId), settings.acceptTimeoutSeconds);
   }
@@ -123,17 +123,13 @@ export function createOrdersService({ db, temporal, settings }: { db: Db; tempor
       }
       const type = failureType(error);
       if (type === OrderFailure.IdempotencyKeyReused) {
-        throw new AppError(409, 'IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used for a different order');
+        throw conflict('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used for a different order');
       }
       if (type === OrderFailure.OrderNotRecorded) {
-        throw new AppError(503, 'SERVICE_UNAVAILABLE', 'The order could not be stored; retry with the same Idempotency-Key');
+        throw unavailable('SERVICE_UNAVAILABLE', 'The order could not be stored; retry with the same Idempotency-Key');
       }
       if (type === OrderFailure.PaymentSetupFailed) {
-        throw new AppError(
-          503,
-          'PAYMENT_PROVIDER_UNAVAILABLE',
-          'The payment provider is not answering; the order was not placed',
-        );
+        throw unavailable('PAYMENT_PROVIDER_UNAVAILABLE', 'The payment provider is not answering; the order was not placed');
       }
       throw error;
     }
@@ -195,7 +191,7 @@ export function createOrdersService({ db, temporal, settings }: { db: Db; tempor
     async act(userId: string, orderId: string, action: OrderAction, reason?: string): Promise<OrderResponse> {
       const { row, asCustomer } = await loadForActor(orderId, userId);
       const actor: Actor = asCustomer ? { kind: 'customer', userId } : { kind: 'staff', userId };
-      if (asCustomer && action !== 'cancel') throw new AppError(403, 'FORBIDDEN', 'Only staff of the café can do this');
+      if (asCustomer && action !== 'cancel') throw forbidden('Only staff of the café can do this');
       const handle = temporal.workflow.getHandle(row.workflowId);
       try {
         const view =
@@ -208,7 +204,7 @@ export function createOrdersService({ db, temporal, settings }: { db: Db; tempor
       } catch (error) {
         if (failureType(error) === OrderFailure.InvalidTransition || error instanceof WorkflowNotFoundError || isClosed(error)) {
           const current = (await orders.findOrder(db, orderId))?.status ?? row.status;
-          throw new AppError(409, 'INVALID_TRANSITION', `Cannot ${action} an order that is ${current}`, {
+          throw conflict('INVALID_TRANSITION', `Cannot ${action} an order that is ${current}`, {
             status: current,
             action,
           });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AppError } from '../../lib/errors';
+import { unavailable } from '../../lib/errors';
 import { TERMINAL_STATUSES, type OrderStatus } from '../../workflows/orders/contracts';
 import { BusinessIdParams } from '../businesses/schemas';
 import type { AppContext } from '../http/context';
@@ -16,7 +16,7 @@ const tooMany = { description: 'Too many open streams for this user (TOO_MANY_ST
 /** Without LISTEN a stream would miss changes silently: better a 503 the client retries. */
 async function whenListening(feed: OrderFeed): Promise<void> {
   await feed.listening().catch(() => {
-    throw new AppError(503, 'SERVICE_UNAVAILABLE', 'The live feed is not available right now; retry shortly');
+    throw unavailable('SERVICE_UNAVAILABLE', 'The live feed is not available right now; retry shortly');
   });
 }
 

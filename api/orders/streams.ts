@@ -1,5 +1,5 @@
 import { PassThrough } from 'node:stream';
-import { AppError } from '../../lib/errors';
+import { AppError, tooManyRequests } from '../../lib/errors';
 import type { AppContext } from '../http/context';
 import type { Reply } from '../http/routes';
 
@@ -22,10 +22,10 @@ export class StreamLimiter {
   acquire(userId: string): () => void {
     const count = this.open.get(userId) ?? 0;
     if (count >= this.maxPerUser) {
-      throw new AppError(
-        429,
+      throw tooManyRequests(
         'TOO_MANY_STREAMS',
         `At most ${this.maxPerUser} live streams per user; close one before opening another`,
+        undefined,
         { limit: this.maxPerUser },
       );
     }
