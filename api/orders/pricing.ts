@@ -2,7 +2,7 @@ import type { Executor } from '../../db/knex';
 import { findBusiness } from '../../db/repositories/businesses';
 import { findProducts } from '../../db/repositories/products';
 import { isSupportedCurrency } from '../../lib/currencies';
-import { AppError, notFound } from '../../lib/errors';
+import { notFound, unprocessable } from '../../lib/errors';
 import type { OrderLine } from '../../workflows/orders/contracts';
 import { normaliseItems } from './order-mapping';
 import type { PlaceOrderBody } from './schemas';
@@ -19,11 +19,7 @@ export async function priceOrder(db: Executor, businessId: string, body: PlaceOr
   if (!business) throw notFound('Business');
   // A café saved before the currency table existed: its prices cannot be charged at the right scale.
   if (!isSupportedCurrency(business.currency)) {
-    throw new AppError(
-      422,
-      'UNSUPPORTED_CURRENCY',
-      `MercadoPago does not settle ${business.currency}; change the café's currency`,
-    );
+    throw unprocessable('UNSUPPORTED_CURRENCY', `MercadoPago does not settle ${business.currency}; change the café's currency`);
   }
   const wanted = normaliseItems(body.items);
   const found = await findProducts(
@@ -34,9 +30,9 @@ export async function priceOrder(db: Executor, businessId: string, body: PlaceOr
   const products = new Map(found.map((product) => [product.id, product]));
   const items: OrderLine[] = wanted.map(({ productId, quantity }) => {
     const product = products.get(productId);
-    if (!product) throw new AppError(422, 'UNKNOWN_PRODUCT', `Product ${productId} is not on this menu`, { productId });
+    if (!product) throw unprocessable('UNKNOWN_PRODUCT', `Product ${productId} is not on this menu`, { productId });
     if (!product.available) {
-      throw new AppError(422, 'PRODUCT_UNAVAILABLE', `${product.name} is not available right now`, { productId });
+      throw unprocessable('PRODUCT_UNAVAILABLE', `${product.name} is not available right now`, { productId });
     }
     return {
       productId,
@@ -47,7 +43,7 @@ export async function priceOrder(db: Executor, businessId: string, body: PlaceOr
     };
   });
   const totalMinor = items.reduce((sum, item) => sum + item.lineTotalMinor, 0);
-  if (totalMinor <= 0) throw new AppError(422, 'EMPTY_ORDER_TOTAL', 'An order must cost something to be paid');
-  if (totalMinor > MAX_TOTAL_MINOR) throw new AppError(422, 'ORDER_TOO_LARGE', 'The order total is too large');
+  if (totalMinor <= 0) throw unprocessable('EMPTY_ORDER_TOTAL', 'An order must cost something to be paid');
+  if (totalMinor > MAX_TOTAL_MINOR) throw unprocessable('ORDER_TOO_LARGE', 'The order total is too large');
   return { business, items, totalMinor };
 }
