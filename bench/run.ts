@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { createLogger } from '../lib/logger';
 import { seedDemo } from '../scripts/stack/seed';
 import { measured, type BenchContext } from './context';
 import { parseOptions, USAGE, type BenchOptions } from './options';
@@ -54,7 +55,7 @@ async function bench(options: BenchOptions, cleanup: Cleanup) {
   await sampler.start();
   cleanup.add('sampler', () => sampler.stop());
   log('seeding the demo café');
-  const seed = await seedDemo(stack.api.url);
+  const seed = await seedDemo({ db: stack.db, config: stack.config, logger: createLogger({ level: 'warn', name: 'bench-seed' }) });
   const ctx: BenchContext = { stack, sampler, seed, options, runId: randomBytes(4).toString('hex'), log };
   const scenarios = await runScenarios(ctx);
   const targets = evaluateTargets(scenarios);

@@ -3,6 +3,7 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createDb, migrateLatest, type Db } from '../db/knex';
+import { loadConfig, type Config } from '../lib/config';
 import { answers, freePort, spawnNode, waitUntil, type Cleanup, type NodeProcess } from './processes';
 import type { ProcessGroup } from './proc-stats';
 import { startPostgres, type BenchPostgres } from './postgres';
@@ -16,6 +17,10 @@ const LOG_LEVEL = 'info';
 
 export interface BenchStack {
   dataDir: string;
+  /** The product's orders task queue. */
+  taskQueue: string;
+  /** The config the API and worker processes load (same secrets), for seeding through the services. */
+  config: Config;
   db: Db;
   postgres: BenchPostgres;
   temporal: BenchTemporal;
@@ -83,8 +88,8 @@ function appEnv(stack: {
     PUBLIC_BASE_URL: stack.apiUrl,
     // The load comes from one address; the per-IP limit would measure itself, not the API.
     RATE_LIMIT_PER_MINUTE: '1000000000',
-    // Seeding logs in a few users; production's cost 17 would only slow the start.
-    PASSWORD_HASH_COST: '14',
+    // Production's hashing (N=2^16, p=2: 64 MiB a hash), so the auth-memory scenario measures it.
+    PASSWORD_HASH_COST: '16',
     ACCESS_TOKEN_TTL_SECONDS: '86400',
     HOST: '127.0.0.1',
   };
@@ -213,5 +218,5 @@ export async function startBenchStack(
 
   const groups = processGroups({ temporal, emulator, postgres, db, ...app });
   const settings = { ...describeSettings(temporal, postgres), worker: await describeWorker(app.worker.temporalMetricsUrl) };
-  return { dataDir, db, postgres, temporal, emulator, ...app, groups, settings };
+  return { dataDir, taskQueue: TASK_QUEUE, config: loadConfig(env), db, postgres, temporal, emulator, ...app, groups, settings };
 }

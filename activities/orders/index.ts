@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Db } from '../../db/knex';
 import * as orders from '../../db/repositories/orders';
+import { enqueueOrderMail } from '../mail/order-mail';
 import type { Logger } from '../../lib/logger';
 import type { Metrics } from '../../lib/metrics';
 import type { OrderEvent, OrderView } from '../../workflows/orders/contracts';
@@ -79,6 +80,7 @@ export function createOrderActivities({ db, metrics }: OrderActivityDeps) {
             toRow(event),
           );
           if (inserted) await orders.notifyOrderChange(trx, { ...eventPayload(event), status: order.status });
+          if (inserted) await enqueueOrderMail(trx, event);
           return inserted;
         }),
       );
@@ -107,6 +109,7 @@ export function createOrderActivities({ db, metrics }: OrderActivityDeps) {
         db.transaction(async (trx) => {
           const done = await orders.appendOrderEvent(trx, toRow(event), patch);
           if (done) await orders.notifyOrderChange(trx, { ...eventPayload(event), status: event.toStatus });
+          if (done) await enqueueOrderMail(trx, event);
           return done;
         }),
       );
@@ -130,6 +133,7 @@ const PAYMENT_RESULTS: Record<string, string> = {
   refunded: 'refunded',
   payment_refunded: 'refunded',
   payment_charged_back: 'chargeback',
+  refund_failed: 'refund_refused',
 };
 
 /** Counted only when the event is first stored, so activity retries never double-count. */

@@ -1,4 +1,7 @@
+import { Client, Connection } from '@temporalio/client';
 import type { Db } from '../../db/knex';
+import { orderWorkflowId } from '../../workflows/orders/contracts';
+import { engineCost, perOrder } from '../engine-cost';
 import { bearer, call, measured, orderBody, type BenchContext } from '../context';
 import { StatusWatcher } from '../status-watcher';
 import type { WindowUsage } from '../proc-stats';
@@ -19,7 +22,45 @@ export interface EndToEndReport {
   placementMs: Percentiles;
   /** accept, ready and complete: each an Update answered once its event is in Postgres. */
   staffActionMs: Percentiles;
+  /** Engine work per completed order, counted from the real histories of this run. */
+  engine: EngineWork;
   resources: WindowUsage;
+}
+
+export interface EngineWork extends ReturnType<typeof perOrder> {
+  /** Executions by workflow type started on the product's task queue during the run. */
+  executionsByType: Record<string, number>;
+  /** The most any one completed order took. */
+  maxWorkflowTasks: number;
+}
+
+/** Histories of the completed orders, and every execution the run started on the product's queue. */
+async function engineWork(ctx: BenchContext, timings: Timings[], since: Date, until: Date): Promise<EngineWork> {
+  const connection = await Connection.connect({ address: ctx.stack.temporal.address });
+  try {
+    const client = new Client({ connection });
+    const costs = [];
+    for (const timing of timings) {
+      const history = await client.workflow.getHandle(orderWorkflowId(ctx.seed.cafeId, timing.orderId)).fetchHistory();
+      costs.push(engineCost(history));
+    }
+    const executionsByType: Record<string, number> = {};
+    const query = `TaskQueue = '${ctx.stack.taskQueue}' AND StartTime >= '${since.toISOString()}' AND StartTime <= '${until.toISOString()}'`;
+    let executions = 0;
+    for await (const execution of client.workflow.list({ query })) {
+      executionsByType[execution.type] = (executionsByType[execution.type] ?? 0) + 1;
+      executions += 1;
+    }
+    const each = perOrder(costs, timings.length);
+    return {
+      ...each,
+      executions: timings.length ? round(executions / timings.length, 2) : 0,
+      executionsByType,
+      maxWorkflowTasks: Math.max(0, ...costs.map((cost) => cost.workflowTasks)),
+    };
+  } finally {
+    await connection.close();
+  }
 }
 
 interface Timings {
@@ -101,6 +142,7 @@ export async function endToEndScenario(ctx: BenchContext): Promise<EndToEndRepor
   const timings: Timings[] = [];
   const failures: string[] = [];
   let next = 0;
+  const since = new Date();
   const { resources } = await measured(ctx, async () => {
     const lane = async () => {
       while (next < orders && Date.now() < deadline) {
@@ -127,6 +169,7 @@ export async function endToEndScenario(ctx: BenchContext): Promise<EndToEndRepor
     ...(await paidLatencies(ctx.stack.db, timings)),
     placementMs: percentiles(timings.map((t) => t.placementMs)),
     staffActionMs: percentiles(timings.flatMap((t) => t.actionMs)),
+    engine: await engineWork(ctx, timings, since, new Date()),
     resources,
   };
 }

@@ -1,4 +1,5 @@
 import type { Actor, OrderEvent, OrderInput, OrderStatus, OrderView, PaymentInstructions, PaymentUpdate } from './contracts';
+import { decidePayment as decideForOrder, type PaymentDecision } from '../payments/decision';
 import { CUSTOMER_CANCELLABLE, STAFF_CANCELLABLE, STAFF_TRANSITIONS, TERMINAL_STATUSES } from './contracts';
 
 /**
@@ -110,40 +111,19 @@ export function refusal(state: OrderState, action: 'accept' | 'ready' | 'complet
   return state.status === rule.from ? undefined : `${action} needs an order that is ${rule.from}, this one is ${state.status}`;
 }
 
-export type PaymentDecision =
-  | { kind: 'ignore'; why: string }
-  | { kind: 'paid' }
-  | { kind: 'rejected' }
-  | { kind: 'refund'; why: string }
-  | { kind: 'reversed'; why: string };
-
-/**
- * What a payment notification means for the order. Notifications can repeat and arrive out of
- * order; the provider's own status (fetched, never taken from the webhook body) decides.
- */
+/** What a payment notification means for this order (the rule itself: workflows/payments/decision.ts). */
 export function decidePayment(state: OrderState, update: PaymentUpdate): PaymentDecision {
-  const ours = state.paymentId === update.paymentId;
-  const previous = state.seenPayments[update.paymentId];
-  const refunding = state.refunds.some((job) => job.paymentId === update.paymentId);
-  if (update.status === 'refunded' || update.status === 'charged_back') {
-    // A refund of ours already under way settles the order itself once it completes.
-    if (ours && state.status !== 'refunded' && !refunding) return { kind: 'reversed', why: update.status };
-    return { kind: 'ignore', why: 'reversal of a payment that does not settle this order' };
-  }
-  if (update.status === 'approved') {
-    // `previous` alone is not enough: a stale status read between two approvals replaces it, and
-    // the order's own payment must never be taken for a second one and refunded.
-    if (ours || previous === 'approved' || refunding) return { kind: 'ignore', why: 'duplicate approval' };
-    const matches = update.amountMinor === state.input.totalMinor && update.currency === state.input.currency;
-    if (state.status === 'pending_payment' && matches) return { kind: 'paid' };
-    if (!matches) return { kind: 'refund', why: 'amount_mismatch' };
-    return { kind: 'refund', why: state.paymentId ? 'duplicate_payment' : `paid_while_${state.status}` };
-  }
-  if (update.status === 'rejected' || update.status === 'cancelled') {
-    if (previous || state.status !== 'pending_payment') return { kind: 'ignore', why: 'stale rejection' };
-    return { kind: 'rejected' };
-  }
-  return { kind: 'ignore', why: `status ${update.status} needs no action` };
+  return decideForOrder(
+    {
+      status: state.status,
+      paymentId: state.paymentId,
+      totalMinor: state.input.totalMinor,
+      currency: state.input.currency,
+      previousStatus: state.seenPayments[update.paymentId],
+      refunding: state.refunds.some((job) => job.paymentId === update.paymentId),
+    },
+    update,
+  );
 }
 
 // How settled a provider status is: a later read must never replace a more settled one.
