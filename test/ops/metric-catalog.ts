@@ -28,6 +28,9 @@ export const APP_METRICS = [
   'activity_executions_total',
   'activity_duration_seconds',
   'db_pool_connections',
+  'mail_messages_total',
+  'mail_outbox_pending',
+  'mail_outbox_oldest_pending_seconds',
 ] as const;
 
 /** Histograms among the above and the SDK metrics: _bucket, _sum and _count are theirs. */
