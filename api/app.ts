@@ -9,6 +9,8 @@ import type { Logger } from '../lib/logger';
 import type { Metrics } from '../lib/metrics';
 import { createAuthService } from './auth/auth-service';
 import { registerAuthRoutes } from './auth/routes';
+import { createAccountsService } from './accounts/accounts-service';
+import { registerAccountRoutes } from './accounts/routes';
 import { createBusinessesService } from './businesses/businesses-service';
 import { registerBusinessRoutes } from './businesses/routes';
 import { boardRouter } from './board/routes';
@@ -51,6 +53,7 @@ export function createApp(deps: AppDeps) {
   const routes = new ApiRoutes(bearerAuthenticator((token) => auth.verifyAccessToken(token)));
   registerHealthRoutes(routes, deps.readiness);
   registerAuthRoutes(routes, auth);
+  registerAccountRoutes(routes, createAccountsService({ db }));
   registerBusinessRoutes(routes, createBusinessesService({ db }));
   registerProductRoutes(routes, createProductsService({ db }));
   const orderFeed = new OrderFeed(config.database.url ?? '', logger);

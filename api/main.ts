@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { createDb, pingDb } from '../db/knex';
-import { loadConfig, type Config } from '../lib/config';
+import { loadConfig, requireFor, type Config } from '../lib/config';
 import { createLogger, type Logger } from '../lib/logger';
 import { registerDbMetrics } from '../lib/db-metrics';
 import { createMetrics } from '../lib/metrics';
@@ -19,8 +19,7 @@ export interface RunningApi {
 
 /** The API's composition root: builds every dependency from the config and listens. */
 export async function startApi(config: Config, logger: Logger): Promise<RunningApi> {
-  if (!config.database.url) throw new Error('DATABASE_URL is required to run the API');
-  if (!config.temporal.address) throw new Error('TEMPORAL_ADDRESS is required to run the API');
+  requireFor(config, 'api');
   const db = createDb({ url: config.database.url, poolMax: config.database.poolMax, applicationName: 'cafe-flow-api' });
   const temporal = await connectClient({ ...config.temporal, address: config.temporal.address });
   const metrics = createMetrics();

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isPlaceholder, secretWeakness } from './config-values';
 
 /**
  * The one place that reads the environment. Everything else receives the parsed `Config`
@@ -123,63 +124,6 @@ const envSchema = z.object({
 
 export type Env = z.input<typeof envSchema>;
 
-export interface Config {
-  env: 'development' | 'test' | 'production';
-  log: { level: string; file?: string };
-  http: {
-    host: string;
-    port: number;
-    metricsPort: number;
-    publicBaseUrl: string;
-    trustProxy: boolean;
-    allowedOrigins: string[];
-    rateLimitPerMinute: number;
-    bodyLimit: string;
-  };
-  auth: {
-    jwtSecret: string;
-    accessTokenTtlSeconds: number;
-    refreshTokenTtlSeconds: number;
-    loginMaxFailures: number;
-    passwordHashCost: number;
-    passwordHashConcurrency: number;
-    passwordHashQueueTimeoutMs: number;
-    loginDelaySeconds: number;
-    loginLockSeconds: number;
-    loginIpMaxFailures: number;
-    loginAccountMaxFailures: number;
-  };
-  database: { url?: string; poolMax: number };
-  temporal: {
-    address?: string;
-    namespace: string;
-    taskQueue: string;
-    tls?: { certPath?: string; keyPath?: string; caPath?: string };
-    apiKey?: string;
-    cliPath?: string;
-    testServerPath?: string;
-    devPort: number;
-    uiPort: number;
-  };
-  orders: { paymentTimeoutSeconds: number; acceptTimeoutSeconds: number };
-  streams: { roleCheckSeconds: number; maxPerUser: number; heartbeatSeconds: number };
-  mercadopago: {
-    accessToken?: string;
-    webhookSecret?: string;
-    apiUrl: string;
-    webhookToleranceSeconds: number;
-    timeoutMs: number;
-  };
-  sentry: { dsn?: string; environment: string };
-  worker: {
-    metricsPort: number;
-    temporalMetricsPort: number;
-    versioning: { enabled: boolean; deploymentName: string; buildId?: string };
-  };
-  backups: { dir: string; timezone: string; keepDaily: number; keepWeekly: number; pgBinDir?: string; extraDatabases: string[] };
-  smoke: { baseUrl?: string; p95Ms: number; emulatorUrl?: string; rateLimitBurst: number };
-}
-
 export class ConfigError extends Error {
   constructor(readonly issues: string[]) {
     super(`Invalid configuration:\n  - ${issues.join('\n  - ')}`);
@@ -190,19 +134,25 @@ export class ConfigError extends Error {
 // Only for development and tests: production must bring its own secret.
 const DEVELOPMENT_JWT_SECRET = 'cafe-flow-development-secret-do-not-use-in-production';
 
-export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
-  const present = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== undefined && value !== ''));
-  const parsed = envSchema.safeParse(present);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`));
+// Production refuses to start without these, whatever the role: the same env file serves every container.
+const PRODUCTION_REQUIRED = ['JWT_SECRET', 'DATABASE_URL', 'MERCADOPAGO_WEBHOOK_SECRET'] as const;
+// Secrets we choose ourselves, so a weak one is a mistake the start-up can catch.
+const PRODUCTION_SECRETS = ['JWT_SECRET', 'MERCADOPAGO_WEBHOOK_SECRET'] as const;
+
+/** Rules that only hold in production. Each issue names its variable, never its value. */
+function checkProduction(env: z.output<typeof envSchema>, ctx: z.RefinementCtx): void {
+  if (env.NODE_ENV !== 'production') return;
+  const refuse = (name: string, message: string) => ctx.addIssue({ code: 'custom', path: [name], message });
+  for (const name of PRODUCTION_REQUIRED) if (env[name] === undefined) refuse(name, 'required in production');
+  for (const name of PRODUCTION_SECRETS) {
+    const value = env[name];
+    const weakness = value === undefined ? undefined : secretWeakness(value);
+    if (weakness) refuse(name, `too weak for production (${weakness}); generate one with: openssl rand -base64 48`);
   }
-  const env = parsed.data;
-  if (env.NODE_ENV === 'production') {
-    const missing = ['JWT_SECRET', 'DATABASE_URL'].filter((name) => !present[name]);
-    if (missing.length > 0) {
-      throw new ConfigError(missing.map((name) => `${name}: required in production`));
-    }
-  }
+}
+
+/** The environment, checked and shaped into the nested object every process receives. */
+const configSchema = envSchema.superRefine(checkProduction).transform((env) => {
   const tls =
     env.TEMPORAL_TLS_CERT_PATH || env.TEMPORAL_TLS_CA_PATH
       ? { certPath: env.TEMPORAL_TLS_CERT_PATH, keyPath: env.TEMPORAL_TLS_KEY_PATH, caPath: env.TEMPORAL_TLS_CA_PATH }
@@ -286,4 +236,77 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       rateLimitBurst: env.SMOKE_RATE_LIMIT_BURST,
     },
   };
+});
+
+/**
+ * What the transform returns, with each key that may hold undefined marked optional (`file?:`),
+ * as callers that build a slice of it (tests, scripts) expect.
+ */
+type OptionalWhenUndefined<T> = T extends readonly unknown[] | Buffer | ((...args: never[]) => unknown)
+  ? T
+  : T extends object
+    ? { [K in keyof T as undefined extends T[K] ? K : never]?: OptionalWhenUndefined<T[K]> } & {
+        [K in keyof T as undefined extends T[K] ? never : K]: OptionalWhenUndefined<T[K]>;
+      } extends infer O
+      ? { [K in keyof O]: O[K] }
+      : never
+    : T;
+
+export type Config = OptionalWhenUndefined<z.output<typeof configSchema>>;
+
+const issueText = (issue: z.core.$ZodIssue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`;
+
+/**
+ * Parses the environment into a `Config`, or fails with every problem at once. With a role, the
+ * variables that role needs must be set too (see `requireFor`).
+ */
+export function loadConfig(source: Record<string, string | undefined> = process.env, options: { role?: Role } = {}): Config {
+  const present = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== undefined && value !== ''));
+  const placeholders = Object.keys(envSchema.shape).filter((name) => isPlaceholder(present[name] ?? ''));
+  const parsed = configSchema.safeParse(present);
+  // A placeholder is the one thing to say about its variable: its other issues follow from it.
+  const issues = [
+    ...placeholders.map((name) => `${name}: still the placeholder from the example env file; set the real value`),
+    ...(parsed.success
+      ? []
+      : parsed.error.issues.filter((issue) => !placeholders.includes(String(issue.path[0]))).map(issueText)),
+  ];
+  if (issues.length > 0 || !parsed.success) throw new ConfigError(issues);
+  if (options.role) requireFor(parsed.data, options.role);
+  return parsed.data;
+}
+
+/** What each process cannot start without, beyond what every config has. */
+const ROLE_NEEDS = {
+  api: ['DATABASE_URL', 'TEMPORAL_ADDRESS'],
+  worker: ['DATABASE_URL', 'TEMPORAL_ADDRESS', 'MERCADOPAGO_ACCESS_TOKEN'],
+  migrate: ['DATABASE_URL'],
+  restore: ['DATABASE_URL'],
+  backup: ['TEMPORAL_ADDRESS'],
+  schedules: ['TEMPORAL_ADDRESS'],
+  smoke: ['TEMPORAL_ADDRESS'],
+} as const;
+export type Role = keyof typeof ROLE_NEEDS;
+
+// Where each optional variable ends up, and the shape a config has once it is set.
+const ROLE_VALUES = {
+  DATABASE_URL: (config: Config) => config.database.url,
+  TEMPORAL_ADDRESS: (config: Config) => config.temporal.address,
+  MERCADOPAGO_ACCESS_TOKEN: (config: Config) => config.mercadopago.accessToken,
+};
+interface RoleProvides {
+  DATABASE_URL: { database: { url: string } };
+  TEMPORAL_ADDRESS: { temporal: { address: string } };
+  MERCADOPAGO_ACCESS_TOKEN: { mercadopago: { accessToken: string } };
+}
+type AllOf<U> = (U extends unknown ? (value: U) => void : never) extends (value: infer I) => void ? I : never;
+export type ConfigFor<R extends Role> = Config & AllOf<RoleProvides[(typeof ROLE_NEEDS)[R][number]]>;
+
+/**
+ * Fails naming every variable `role` needs and lacks; afterwards the compiler knows they are set.
+ * The composition roots call it first, so a process missing one stops at start, not at first use.
+ */
+export function requireFor<R extends Role>(config: Config, role: R): asserts config is ConfigFor<R> {
+  const missing = ROLE_NEEDS[role].filter((name) => !ROLE_VALUES[name](config));
+  if (missing.length > 0) throw new ConfigError(missing.map((name) => `${name}: required to run the ${role}`));
 }

@@ -3,12 +3,12 @@
  * In the production image: `node dist/scripts/migrate.js latest`.
  */
 import { createDb, migrateLatest, migrateRollback } from '../db/knex';
-import { loadConfig } from '../lib/config';
+import { loadConfig, requireFor } from '../lib/config';
 
 async function main() {
   const [command = 'latest', ...flags] = process.argv.slice(2);
   const config = loadConfig();
-  if (!config.database.url) throw new Error('DATABASE_URL is not set');
+  requireFor(config, 'migrate');
   const db = createDb({ url: config.database.url, poolMax: 1, applicationName: 'cafe-flow-migrate' });
   try {
     if (command === 'latest') {

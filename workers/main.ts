@@ -3,7 +3,7 @@ import path from 'node:path';
 import { DefaultLogger, Runtime, type LogLevel, type Worker } from '@temporalio/worker';
 import { createMercadoPagoClient } from '../activities/payments/mercadopago-client';
 import { createDb } from '../db/knex';
-import { loadConfig, type Config } from '../lib/config';
+import { loadConfig, requireFor, type Config } from '../lib/config';
 import { createLogger, type Logger } from '../lib/logger';
 import { registerDbMetrics } from '../lib/db-metrics';
 import { createMetrics } from '../lib/metrics';
@@ -34,9 +34,7 @@ export async function startWorker(
   logger: Logger,
   options: { installRuntime?: boolean } = {},
 ): Promise<RunningWorker> {
-  if (!config.database.url) throw new Error('DATABASE_URL is required to run the worker');
-  if (!config.temporal.address) throw new Error('TEMPORAL_ADDRESS is required to run the worker');
-  if (!config.mercadopago.accessToken) throw new Error('MERCADOPAGO_ACCESS_TOKEN is required to run the worker');
+  requireFor(config, 'worker');
   if (options.installRuntime !== false) {
     // The SDK's own metrics (task slots, schedule-to-start latency...) for Prometheus.
     Runtime.install({

@@ -121,6 +121,10 @@ const TABLE: Row[] = [
     call: async (w) => ({ path: '/v1/auth/logout', body: { refreshToken: await session(w) } }) },
   { operation: 'GET /v1/me', expected: { anonymous: 401, customer: 200, staff: 200, manager: 200, otherOwner: 200, owner: 200 },
     call: async () => ({ path: '/v1/me' }) },
+  { operation: 'GET /v1/me/preferences', expected: { anonymous: 401, customer: 200, staff: 200, manager: 200, otherOwner: 200, owner: 200 },
+    call: async () => ({ path: '/v1/me/preferences' }) },
+  { operation: 'PATCH /v1/me/preferences', expected: { anonymous: 401, customer: 200, staff: 200, manager: 200, otherOwner: 200, owner: 200 },
+    call: async () => ({ path: '/v1/me/preferences', body: { orderUpdatesEmails: true } }) },
 
   { operation: 'POST /v1/businesses', expected: { anonymous: 401, customer: 201, staff: 201, manager: 201, otherOwner: 201, owner: 201 },
     call: async () => ({ path: '/v1/businesses', body: { name: 'Another café', currency: 'ARS', timeZone: 'UTC' } }) },
