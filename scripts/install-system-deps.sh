@@ -5,6 +5,7 @@
 #   - openssl: throwaway self-signed certificates for the nginx test
 #   - shellcheck: lints the scripts under scripts/
 #   - postgresql-client-15: pg_dump / pg_restore used by the backup workflow
+#   - chromium: the staff board's browser test drives it with puppeteer-core (no browser download)
 #
 # Idempotent: packages already present are left alone and `apt-get update` runs
 # at most once, only when something is missing. Package post-install scripts are
@@ -12,7 +13,7 @@
 # port 80 or 9090 afterwards (there is no systemd on the dev/CI machines).
 set -euo pipefail
 
-readonly PACKAGES=(nginx prometheus openssl shellcheck postgresql-client-15)
+readonly PACKAGES=(nginx prometheus openssl shellcheck postgresql-client-15 chromium)
 readonly POLICY_RC=/usr/sbin/policy-rc.d
 
 log() { printf '[install-system-deps] %s\n' "$*"; }
@@ -93,7 +94,7 @@ main() {
   disable_services
 
   local tool
-  for tool in nginx promtool openssl shellcheck pg_dump pg_restore; do
+  for tool in nginx promtool openssl shellcheck pg_dump pg_restore chromium; do
     if ! command -v "$tool" >/dev/null 2>&1 && [[ ! -x "/usr/sbin/$tool" ]]; then
       log "ERROR: $tool not found after install" >&2
       exit 1

@@ -14,6 +14,7 @@ import { temporalBinaries } from '../lib/temporal';
 import { startWorker } from '../workers/main';
 import { startMercadoPagoEmulator } from './mercadopago-emulator';
 import { freePort, startEmbeddedPostgres } from './stack/embedded-postgres';
+import { startMailCatcher } from './stack/mail-catcher';
 import { DEMO_CUSTOMER, DEMO_OWNER, seedDemo } from './stack/seed';
 import { ensureTemporalInstalled, startTemporalDevServer } from './stack/temporal-dev-server';
 
@@ -57,6 +58,16 @@ async function main() {
     overrides.MERCADOPAGO_API_URL = emulator.url;
   }
 
+  // Customer mail goes to a local catcher with a web inbox unless SMTP_URL names a real server.
+  let mailInbox: string | undefined;
+  if (!base.mail.smtpUrl) {
+    step('starting the mail catcher (no SMTP_URL set)');
+    const catcher = await startMailCatcher({ mailDirectory: path.join(dataDir, 'mail') });
+    stops.push({ name: 'mail catcher', stop: catcher.stop });
+    overrides.SMTP_URL = catcher.smtpUrl;
+    mailInbox = catcher.inboxUrl;
+  }
+
   const config = loadConfig({ ...process.env, ...overrides });
   const logFile = config.log.file ?? path.join(dataDir, 'logs', 'cafe-flow.log');
   const logger = createLogger({
@@ -88,6 +99,7 @@ cafe-flow is running
   API docs        ${apiUrl}/docs
   Temporal UI     http://localhost:${config.temporal.uiPort}   (orders: BusinessId = "${demo.cafeId}")
   Metrics         http://localhost:${config.http.metricsPort}/metrics (API), :${config.worker.metricsPort} and :${config.worker.temporalMetricsPort} (worker)
+  Mail inbox      ${mailInbox ?? `none: mail goes to ${new URL(config.mail.smtpUrl as string).host}`}${mailInbox ? '   (receipts and order notices)' : ''}
   MercadoPago     ${config.mercadopago.apiUrl}${overrides.MERCADOPAGO_API_URL ? " (emulator: open an order's checkoutUrl to pay it)" : ''}
   Logs            ${logFile}
 

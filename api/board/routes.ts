@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import Router from '@koa/router';
+import { AppError } from '../../lib/errors';
 
 const STATIC_DIR = path.join(__dirname, 'static');
 
@@ -12,6 +13,7 @@ const ASSETS: Record<string, string> = {
   'event-stream.js': 'application/javascript; charset=utf-8',
   'i18n.js': 'application/javascript; charset=utf-8',
   'cards.js': 'application/javascript; charset=utf-8',
+  'favicon.svg': 'image/svg+xml',
 };
 
 /**
@@ -50,10 +52,10 @@ export function boardRouter(): Router {
     ctx.set('Cache-Control', 'no-cache');
     ctx.body = await read('index.html');
   });
-  router.get('/board/:asset', async (ctx, next) => {
+  router.get('/board/:asset', async (ctx) => {
     const asset = ctx.params.asset as string;
-    const type = ASSETS[asset];
-    if (!type) return next();
+    const type = Object.hasOwn(ASSETS, asset) ? ASSETS[asset] : undefined;
+    if (!type) throw new AppError(404, 'ROUTE_NOT_FOUND', `No route for GET ${ctx.path}`);
     ctx.type = type;
     ctx.set('Content-Security-Policy', CONTENT_SECURITY_POLICY);
     ctx.set('Cache-Control', 'no-cache');
