@@ -97,6 +97,7 @@ async function main() {
 cafe-flow is running
   API             ${apiUrl}   (ready: ${apiUrl}/ready)
   API docs        ${apiUrl}/docs
+  Staff board     ${apiUrl}/board   (sign in as the demo owner)
   Temporal UI     http://localhost:${config.temporal.uiPort}   (orders: BusinessId = "${demo.cafeId}")
   Metrics         http://localhost:${config.http.metricsPort}/metrics (API), :${config.worker.metricsPort} and :${config.worker.temporalMetricsPort} (worker)
   Mail inbox      ${mailInbox ?? `none: mail goes to ${new URL(config.mail.smtpUrl as string).host}`}${mailInbox ? '   (receipts and order notices)' : ''}
