@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isPlaceholder, secretWeakness } from './config-values';
+import { parsePayloadKeys } from './payload-codec';
 
 /**
  * The one place that reads the environment. Everything else receives the parsed `Config`
@@ -78,6 +79,23 @@ const envSchema = z.object({
   TEMPORAL_TLS_KEY_PATH: z.string().optional(),
   TEMPORAL_TLS_CA_PATH: z.string().optional(),
   TEMPORAL_API_KEY: z.string().optional(),
+  // keyId:base64key,... (AES-256): the first encrypts payloads, every one decrypts (key rotation).
+  TEMPORAL_PAYLOAD_KEYS: z
+    .string()
+    .transform((value, ctx) => {
+      try {
+        return parsePayloadKeys(value);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    })
+    .optional(),
+  // The codec server lets the Temporal UI and CLI show decrypted payloads (scripts/codec-server.ts).
+  CODEC_SERVER_HOST: z.string().default('127.0.0.1'),
+  CODEC_SERVER_PORT: port.default(8888),
+  CODEC_SERVER_ALLOWED_ORIGINS: csv.optional(),
+  CODEC_SERVER_AUTH_TOKEN: z.string().min(32, 'CODEC_SERVER_AUTH_TOKEN must be at least 32 characters').optional(),
 
   JWT_SECRET: z.string().min(32, 'JWT_SECRET must be at least 32 characters').optional(),
   ACCESS_TOKEN_TTL_SECONDS: positiveInt.default(900),
@@ -120,24 +138,6 @@ const envSchema = z.object({
   SMOKE_MERCADOPAGO_EMULATOR_URL: z.url().optional(),
   // Above the API's and nginx's per-minute limit, so the rate-limit check sees a 429; 0 skips it.
   SMOKE_RATE_LIMIT_BURST: z.coerce.number().int().min(0).default(150),
-
-  // Customer mail. Unset SMTP_URL: nothing is sent (mails wait in the outbox); `npm start` points it at its catcher.
-  SMTP_URL: z
-    .string()
-    .regex(/^smtps?:\/\/[^/]+/, 'SMTP_URL must look like smtp://user:pass@host:587 or smtps://host:465')
-    .optional(),
-  SMTP_TLS_REJECT_UNAUTHORIZED: bool.default(true),
-  SMTP_TIMEOUT_MS: positiveInt.default(15_000),
-  MAIL_FROM: z
-    .string()
-    .regex(/^(.*<)?[^<>@\s]+@[^<>@\s]+>?$/, 'MAIL_FROM must be an address, e.g. "Café <pedidos@example.com>"')
-    .default('cafe-flow <pedidos@cafe-flow.localhost>'),
-  MAIL_CONCURRENCY: positiveInt.default(4),
-  MAIL_POLL_SECONDS: positiveInt.default(10),
-  // Longer than one SMTP conversation can take (three SMTP_TIMEOUT_MS): a shorter lease lets a second relay resend.
-  MAIL_LEASE_SECONDS: positiveInt.default(120),
-  MAIL_RETRY_INITIAL_SECONDS: positiveInt.default(10),
-  MAIL_RETRY_MAX_SECONDS: positiveInt.default(900),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -151,11 +151,13 @@ export class ConfigError extends Error {
 
 // Only for development and tests: production must bring its own secret.
 const DEVELOPMENT_JWT_SECRET = 'cafe-flow-development-secret-do-not-use-in-production';
+// Published in this repository, so it protects nothing: it only keeps development histories encrypted like production's.
+export const DEVELOPMENT_PAYLOAD_KEYS = 'dev-1:Y2FmZS1mbG93IGRldmVsb3BtZW50IHBheWxvYWQgazE=';
 
 // Production refuses to start without these, whatever the role: the same env file serves every container.
-const PRODUCTION_REQUIRED = ['JWT_SECRET', 'DATABASE_URL', 'MERCADOPAGO_WEBHOOK_SECRET'] as const;
+const PRODUCTION_REQUIRED = ['JWT_SECRET', 'DATABASE_URL', 'TEMPORAL_PAYLOAD_KEYS', 'MERCADOPAGO_WEBHOOK_SECRET'] as const;
 // Secrets we choose ourselves, so a weak one is a mistake the start-up can catch.
-const PRODUCTION_SECRETS = ['JWT_SECRET', 'MERCADOPAGO_WEBHOOK_SECRET'] as const;
+const PRODUCTION_SECRETS = ['JWT_SECRET', 'MERCADOPAGO_WEBHOOK_SECRET', 'CODEC_SERVER_AUTH_TOKEN'] as const;
 
 /** Rules that only hold in production. Each issue names its variable, never its value. */
 function checkProduction(env: z.output<typeof envSchema>, ctx: z.RefinementCtx): void {
@@ -166,6 +168,10 @@ function checkProduction(env: z.output<typeof envSchema>, ctx: z.RefinementCtx):
     const value = env[name];
     const weakness = value === undefined ? undefined : secretWeakness(value);
     if (weakness) refuse(name, `too weak for production (${weakness}); generate one with: openssl rand -base64 48`);
+  }
+  const published = parsePayloadKeys(DEVELOPMENT_PAYLOAD_KEYS)[0]!.key;
+  if (env.TEMPORAL_PAYLOAD_KEYS?.some(({ key }) => key.equals(published))) {
+    refuse('TEMPORAL_PAYLOAD_KEYS', 'the development key is public; generate one with openssl rand -base64 32');
   }
 }
 
@@ -212,6 +218,18 @@ const configSchema = envSchema.superRefine(checkProduction).transform((env) => {
       testServerPath: env.TEMPORAL_TEST_SERVER_PATH,
       devPort: env.TEMPORAL_DEV_PORT,
       uiPort: env.TEMPORAL_UI_PORT,
+      // The first encrypts payloads; all decrypt.
+      payloadKeys: env.TEMPORAL_PAYLOAD_KEYS ?? parsePayloadKeys(DEVELOPMENT_PAYLOAD_KEYS),
+    },
+    codecServer: {
+      host: env.CODEC_SERVER_HOST,
+      port: env.CODEC_SERVER_PORT,
+      // The UI's origin is whichever host name was typed into the browser: allow both by default.
+      allowedOrigins: env.CODEC_SERVER_ALLOWED_ORIGINS ?? [
+        `http://localhost:${env.TEMPORAL_UI_PORT}`,
+        `http://127.0.0.1:${env.TEMPORAL_UI_PORT}`,
+      ],
+      authToken: env.CODEC_SERVER_AUTH_TOKEN,
     },
     orders: {
       paymentTimeoutSeconds: env.PAYMENT_TIMEOUT_SECONDS,
@@ -252,19 +270,6 @@ const configSchema = envSchema.superRefine(checkProduction).transform((env) => {
       p95Ms: env.SMOKE_P95_MS,
       emulatorUrl: env.SMOKE_MERCADOPAGO_EMULATOR_URL,
       rateLimitBurst: env.SMOKE_RATE_LIMIT_BURST,
-    },
-    mail: {
-      smtpUrl: env.SMTP_URL,
-      tlsRejectUnauthorized: env.SMTP_TLS_REJECT_UNAUTHORIZED,
-      timeoutMs: env.SMTP_TIMEOUT_MS,
-      from: env.MAIL_FROM,
-      // The right-hand side of every Message-ID: the domain of MAIL_FROM.
-      messageIdDomain: /@([^<>@\s]+)>?$/.exec(env.MAIL_FROM)?.[1] ?? 'cafe-flow.localhost',
-      concurrency: env.MAIL_CONCURRENCY,
-      pollIntervalMs: env.MAIL_POLL_SECONDS * 1000,
-      leaseSeconds: env.MAIL_LEASE_SECONDS,
-      retryInitialSeconds: env.MAIL_RETRY_INITIAL_SECONDS,
-      retryMaxSeconds: env.MAIL_RETRY_MAX_SECONDS,
     },
   };
 });

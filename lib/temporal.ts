@@ -5,6 +5,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { temporal as proto } from '@temporalio/proto';
 import type { Config } from './config';
+import { payloadDataConverter } from './payload-codec';
 
 /** Custom search attributes the product writes; operators filter orders by them in the Temporal UI. */
 export const SEARCH_ATTRIBUTES = { BusinessId: 'Keyword', OrderStatus: 'Keyword' } as const;
@@ -45,7 +46,7 @@ export async function connectClient(temporal: Config['temporal'] & { address: st
     tls: await tlsOptions(temporal),
     apiKey: temporal.apiKey,
   });
-  return new Client({ connection, namespace: temporal.namespace });
+  return new Client({ connection, namespace: temporal.namespace, dataConverter: payloadDataConverter(temporal.payloadKeys) });
 }
 
 export async function connectWorker(temporal: Config['temporal'] & { address: string }): Promise<NativeConnection> {

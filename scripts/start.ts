@@ -12,6 +12,8 @@ import { loadConfig } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import { temporalBinaries } from '../lib/temporal';
 import { startWorker } from '../workers/main';
+import { EncryptionCodec } from '../lib/payload-codec';
+import { startCodecServer } from './codec-server';
 import { startMercadoPagoEmulator } from './mercadopago-emulator';
 import { freePort, startEmbeddedPostgres } from './stack/embedded-postgres';
 import { startMailCatcher } from './stack/mail-catcher';
@@ -27,6 +29,15 @@ async function main() {
   const base = loadConfig();
   const overrides: Record<string, string> = {};
 
+  // Before the dev server: its UI is told where to decrypt payloads.
+  step('starting the codec server');
+  const codecServer = await startCodecServer({
+    ...base.codecServer,
+    port: await freePort(base.codecServer.port),
+    codec: new EncryptionCodec(base.temporal.payloadKeys),
+  });
+  stops.push({ name: 'codec server', stop: codecServer.close });
+
   if (!base.temporal.address) {
     const { cli } = temporalBinaries(base.temporal);
     ensureTemporalInstalled(cli);
@@ -36,6 +47,7 @@ async function main() {
       dataDir: path.join(dataDir, 'temporal'),
       port: base.temporal.devPort,
       uiPort: base.temporal.uiPort,
+      codecEndpoint: codecServer.url,
     });
     stops.push({ name: 'temporal', stop: server.stop });
     overrides.TEMPORAL_ADDRESS = server.address;
@@ -99,6 +111,7 @@ cafe-flow is running
   API docs        ${apiUrl}/docs
   Staff board     ${apiUrl}/board   (sign in as the demo owner)
   Temporal UI     http://localhost:${config.temporal.uiPort}   (orders: BusinessId = "${demo.cafeId}")
+  Codec server    ${codecServer.url}   (the Temporal UI decrypts payloads through it)
   Metrics         http://localhost:${config.http.metricsPort}/metrics (API), :${config.worker.metricsPort} and :${config.worker.temporalMetricsPort} (worker)
   Mail inbox      ${mailInbox ?? `none: mail goes to ${new URL(config.mail.smtpUrl as string).host}`}${mailInbox ? '   (receipts and order notices)' : ''}
   MercadoPago     ${config.mercadopago.apiUrl}${overrides.MERCADOPAGO_API_URL ? " (emulator: open an order's checkoutUrl to pay it)" : ''}

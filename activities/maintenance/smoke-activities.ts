@@ -14,6 +14,7 @@ import {
 } from '../../workflows/maintenance/smoke-contracts';
 import { createSmokeChecks } from './smoke-checks';
 import { describeBody, expectStatus, passed, pause, probe, smokeHttp } from './smoke-http';
+import { SmokeSessions } from './smoke-sessions';
 
 export interface SmokeSettings {
   /** Per HTTP request; a deployment that takes longer to answer one call has failed the check. */
@@ -26,6 +27,8 @@ export interface SmokeActivityDeps {
   logger: Logger;
   metrics: Metrics;
   settings?: Partial<SmokeSettings>;
+  /** Where the runs' credentials live (worker memory); one per worker unless a test brings its own. */
+  sessions?: SmokeSessions;
 }
 
 const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
@@ -39,8 +42,9 @@ interface OrderSnapshot {
 }
 
 /** Activities of the smoke workflow: the API checks, payment, cleanup and the run's metrics. */
-export function createSmokeActivities({ db, logger, metrics, settings }: SmokeActivityDeps) {
+export function createSmokeActivities({ db, logger, metrics, settings, sessions = new SmokeSessions() }: SmokeActivityDeps) {
   const connect = (baseUrl: string) => smokeHttp(baseUrl, settings?.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS);
+  const token = (session: SmokeSession) => sessions.token(session.runTag);
 
   /** Polls the order until `done` holds or the time is up; answers the last state seen. */
   async function watchOrder(
@@ -49,10 +53,11 @@ export function createSmokeActivities({ db, logger, metrics, settings }: SmokeAc
     done: (order: OrderSnapshot) => boolean,
   ): Promise<{ met: boolean; last: string; order?: OrderSnapshot }> {
     const request = connect(session.baseUrl);
+    const bearer = token(session);
     const deadline = performance.now() + wait.timeoutMs;
     let last = 'no answer yet';
     for (;;) {
-      const answer = await request<OrderSnapshot>('GET', `/v1/orders/${session.orderId}`, { token: session.token });
+      const answer = await request<OrderSnapshot>('GET', `/v1/orders/${session.orderId}`, { token: bearer });
       if (answer.status === 200 && done(answer.body)) return { met: true, last: answer.body.status, order: answer.body };
       last = answer.status === 200 ? answer.body.status : `GET answered ${answer.status}${describeBody(answer.body)}`;
       if (performance.now() + wait.pollIntervalMs > deadline) return { met: false, last };
@@ -61,7 +66,7 @@ export function createSmokeActivities({ db, logger, metrics, settings }: SmokeAc
   }
 
   return {
-    ...createSmokeChecks(connect),
+    ...createSmokeChecks(connect, sessions),
 
     /** Pays the order as a buyer on the emulator's checkout, then waits for the webhook to confirm it. */
     async payAndConfirm(input: {
@@ -93,7 +98,7 @@ export function createSmokeActivities({ db, logger, metrics, settings }: SmokeAc
       const { session } = input;
       return probe(async () => {
         const answer = await connect(session.baseUrl)('POST', `/v1/orders/${session.orderId}/actions/cancel`, {
-          token: session.token,
+          token: token(session),
           body: { reason: 'smoke check cleanup' },
         });
         // 409: already over (expired, or cancelled by an earlier attempt).
@@ -109,9 +114,7 @@ export function createSmokeActivities({ db, logger, metrics, settings }: SmokeAc
         const answer = await connect(session.baseUrl)(
           'DELETE',
           `/v1/businesses/${session.cafeId}/products/${session.productId}`,
-          {
-            token: session.token,
-          },
+          { token: token(session) },
         );
         expectStatus(answer, [204, 404], 'DELETE /v1/businesses/:id/products/:id');
         return passed();
@@ -132,6 +135,8 @@ export function createSmokeActivities({ db, logger, metrics, settings }: SmokeAc
         settledStatuses: TERMINAL_STATUSES,
       });
       const durationMs = Math.round(performance.now() - started);
+      // The account is gone: so are its credentials.
+      sessions.close(input.runTag);
       const summary = `removed ${removed.users} account(s) and ${removed.cafes} café(s)`;
       if (removed.kept.length === 0) return { status: 'passed', durationMs, detail: summary };
       const orders = removed.kept.map((row) => `${row.orderId} (${row.status})`).join(', ');

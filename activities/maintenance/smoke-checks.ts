@@ -1,5 +1,6 @@
-import type { Probe, SmokeSession } from '../../workflows/maintenance/smoke-contracts';
+import { smokeEmail, type Probe, type SmokeSession } from '../../workflows/maintenance/smoke-contracts';
 import { describeBody, expectStatus, passed, probe, type Request } from './smoke-http';
+import type { SmokeSessions } from './smoke-sessions';
 
 type Connect = (baseUrl: string) => Request;
 
@@ -9,7 +10,9 @@ type Connect = (baseUrl: string) => Request;
  * repeated order its Idempotency-Key; a repeated café or product would be a second one, which
  * the cleanup removes with the first (they carry the run's marks).
  */
-export function createSmokeChecks(connect: Connect) {
+export function createSmokeChecks(connect: Connect, sessions: SmokeSessions) {
+  const token = (session: SmokeSession) => sessions.token(session.runTag);
+
   return {
     async checkHealth(input: { baseUrl: string }): Promise<Probe> {
       return probe(async () => {
@@ -37,8 +40,9 @@ export function createSmokeChecks(connect: Connect) {
 
     async registerSmokeUser(session: SmokeSession): Promise<Probe> {
       return probe(async () => {
+        const account = sessions.open(session.runTag, smokeEmail(session.runTag));
         const answer = await connect(session.baseUrl)('POST', '/v1/auth/register', {
-          body: { email: session.email, password: session.password, name: 'Smoke check' },
+          body: { email: account.email, password: account.password, name: 'Smoke check' },
         });
         // The address is this run's own: a 409 means an earlier attempt of the run registered it.
         if (answer.status === 409 && answer.body?.error?.code === 'EMAIL_TAKEN') return passed(undefined, 'already registered');
@@ -47,21 +51,23 @@ export function createSmokeChecks(connect: Connect) {
       });
     },
 
-    async logIn(session: SmokeSession): Promise<Probe<{ token: string }>> {
+    async logIn(session: SmokeSession): Promise<Probe> {
       return probe(async () => {
+        const account = sessions.get(session.runTag);
         const answer = await connect(session.baseUrl)('POST', '/v1/auth/login', {
-          body: { email: session.email, password: session.password },
+          body: { email: account.email, password: account.password },
         });
         expectStatus(answer, 200, 'POST /v1/auth/login');
         if (typeof answer.body?.accessToken !== 'string') throw new Error('POST /v1/auth/login answered without an accessToken');
-        return passed({ token: answer.body.accessToken as string });
+        sessions.signedIn(session.runTag, answer.body.accessToken as string);
+        return passed();
       });
     },
 
     async createSmokeCafe(input: { session: SmokeSession; name: string }): Promise<Probe<{ cafeId: string }>> {
       return probe(async () => {
         const answer = await connect(input.session.baseUrl)('POST', '/v1/businesses', {
-          token: input.session.token,
+          token: token(input.session),
           body: { name: input.name, currency: 'ARS', timeZone: 'UTC' },
         });
         expectStatus(answer, 201, 'POST /v1/businesses');
@@ -72,7 +78,7 @@ export function createSmokeChecks(connect: Connect) {
     async createSmokeProduct(session: SmokeSession): Promise<Probe<{ productId: string }>> {
       return probe(async () => {
         const answer = await connect(session.baseUrl)('POST', `/v1/businesses/${session.cafeId}/products`, {
-          token: session.token,
+          token: token(session),
           body: { name: '[smoke] espresso', priceMinor: 100 },
         });
         expectStatus(answer, 201, 'POST /v1/businesses/:id/products');
@@ -87,7 +93,7 @@ export function createSmokeChecks(connect: Connect) {
       const { session } = input;
       return probe(async () => {
         const answer = await connect(session.baseUrl)('POST', `/v1/businesses/${session.cafeId}/orders`, {
-          token: session.token,
+          token: token(session),
           headers: { 'idempotency-key': input.idempotencyKey },
           body: { items: [{ productId: session.productId, quantity: 1 }], pickupName: 'smoke check' },
         });
@@ -121,8 +127,9 @@ export function createSmokeChecks(connect: Connect) {
       const { session } = input;
       return probe(async () => {
         const request = connect(session.baseUrl);
+        const bearer = token(session);
         const read = async () => {
-          const answer = await request('GET', `/v1/businesses/${session.cafeId}/products`, { token: session.token });
+          const answer = await request('GET', `/v1/businesses/${session.cafeId}/products`, { token: bearer });
           expectStatus(answer, 200, 'GET /v1/businesses/:id/products');
           return answer.ms;
         };

@@ -31,7 +31,7 @@ function portInUse(port: number): Promise<boolean> {
  * Arguments of `temporal server start-dev` for the product: loopback, its search attributes, and
  * (with `dbFile`) SQLite persistence tuned for throughput. Shared by `npm start` and the bench.
  */
-export function devServerArgs(options: { port: number; uiPort: number; dbFile?: string }): string[] {
+export function devServerArgs(options: { port: number; uiPort: number; dbFile?: string; codecEndpoint?: string }): string[] {
   return [
     'server',
     'start-dev',
@@ -41,6 +41,8 @@ export function devServerArgs(options: { port: number; uiPort: number; dbFile?: 
     String(options.port),
     '--ui-port',
     String(options.uiPort),
+    // The UI decrypts payloads in the browser through this codec server (scripts/codec-server.ts).
+    ...(options.codecEndpoint ? ['--ui-codec-endpoint', options.codecEndpoint] : []),
     ...(options.dbFile ? ['--db-filename', options.dbFile] : []),
     '--log-level',
     'warn',
@@ -85,6 +87,7 @@ export async function startTemporalDevServer(options: {
   dataDir: string;
   port: number;
   uiPort: number;
+  codecEndpoint?: string;
 }): Promise<DevServer> {
   for (const port of [options.port, options.uiPort]) {
     if (await portInUse(port)) {
@@ -98,6 +101,7 @@ export async function startTemporalDevServer(options: {
     port: options.port,
     uiPort: options.uiPort,
     dbFile: path.join(options.dataDir, 'temporal.sqlite'),
+    codecEndpoint: options.codecEndpoint,
   });
   const child = spawn(options.cli, args, { stdio: ['ignore', 'ignore', 'inherit'] });
   const address = `127.0.0.1:${options.port}`;

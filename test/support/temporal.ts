@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { Client } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { loadConfig } from '../../lib/config';
+import { payloadDataConverter, type PayloadKey } from '../../lib/payload-codec';
 import { ensureSearchAttributes, requireBinary, SEARCH_ATTRIBUTES, temporalBinaries } from '../../lib/temporal';
 import { workflowsPath } from '../../workers/worker';
 
@@ -31,6 +33,18 @@ export function temporalDevServer(): Promise<TestWorkflowEnvironment> {
         },
       });
   return devServer;
+}
+
+/**
+ * A client of `env` that encrypts payloads as the app's does (lib/payload-codec.ts). `env.client`
+ * has no codec: it sees history as the server stores it.
+ */
+export function codecClient(env: TestWorkflowEnvironment, keys: PayloadKey[]): Client {
+  return new Client({
+    connection: env.connection,
+    namespace: env.namespace ?? 'default',
+    dataConverter: payloadDataConverter(keys),
+  });
 }
 
 /** The time-skipping test server, for timer-heavy tests; each file creates and tears down its own. */

@@ -103,15 +103,13 @@ export interface Probe<T = undefined> {
 }
 
 /**
- * The smoke user and what it created, handed from one step to the next. Its password and token
- * are in the workflow's history: the account is a throwaway, deleted at the end of the run, and
- * the token expires with ACCESS_TOKEN_TTL_SECONDS.
+ * What the run created, handed from one step to the next. The account's password and token stay
+ * with the activities (activities/maintenance/smoke-sessions.ts), keyed by `runTag`: a secret
+ * must never enter a payload, since whoever reads history (or the codec server) would see it.
  */
 export interface SmokeSession {
   baseUrl: string;
-  email: string;
-  password: string;
-  token?: string;
+  runTag: string;
   cafeId?: string;
   productId?: string;
   orderId?: string;
