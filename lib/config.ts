@@ -138,6 +138,24 @@ const envSchema = z.object({
   SMOKE_MERCADOPAGO_EMULATOR_URL: z.url().optional(),
   // Above the API's and nginx's per-minute limit, so the rate-limit check sees a 429; 0 skips it.
   SMOKE_RATE_LIMIT_BURST: z.coerce.number().int().min(0).default(150),
+
+  // Customer mail. Unset SMTP_URL: nothing is sent (mails wait in the outbox); `npm start` points it at its catcher.
+  SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\/[^/]+/, 'SMTP_URL must look like smtp://user:pass@host:587 or smtps://host:465')
+    .optional(),
+  SMTP_TLS_REJECT_UNAUTHORIZED: bool.default(true),
+  SMTP_TIMEOUT_MS: positiveInt.default(15_000),
+  MAIL_FROM: z
+    .string()
+    .regex(/^(.*<)?[^<>@\s]+@[^<>@\s]+>?$/, 'MAIL_FROM must be an address, e.g. "Café <pedidos@example.com>"')
+    .default('cafe-flow <pedidos@cafe-flow.localhost>'),
+  MAIL_CONCURRENCY: positiveInt.default(4),
+  MAIL_POLL_SECONDS: positiveInt.default(10),
+  // Longer than one SMTP conversation can take (three SMTP_TIMEOUT_MS): a shorter lease lets a second relay resend.
+  MAIL_LEASE_SECONDS: positiveInt.default(120),
+  MAIL_RETRY_INITIAL_SECONDS: positiveInt.default(10),
+  MAIL_RETRY_MAX_SECONDS: positiveInt.default(900),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -172,6 +190,13 @@ function checkProduction(env: z.output<typeof envSchema>, ctx: z.RefinementCtx):
   const published = parsePayloadKeys(DEVELOPMENT_PAYLOAD_KEYS)[0]!.key;
   if (env.TEMPORAL_PAYLOAD_KEYS?.some(({ key }) => key.equals(published))) {
     refuse('TEMPORAL_PAYLOAD_KEYS', 'the development key is public; generate one with openssl rand -base64 32');
+  }
+}
+
+/** One queue for both would hand a backup to a Worker that only has the order activities. */
+function checkTaskQueues(env: { TEMPORAL_TASK_QUEUE: string; TEMPORAL_MAINTENANCE_TASK_QUEUE?: string }, ctx: z.RefinementCtx): void {
+  if (env.TEMPORAL_MAINTENANCE_TASK_QUEUE === env.TEMPORAL_TASK_QUEUE) {
+    ctx.addIssue({ code: 'custom', path: ['TEMPORAL_MAINTENANCE_TASK_QUEUE'], message: 'must differ from TEMPORAL_TASK_QUEUE' });
   }
 }
 
@@ -270,6 +295,19 @@ const configSchema = envSchema.superRefine(checkProduction).transform((env) => {
       p95Ms: env.SMOKE_P95_MS,
       emulatorUrl: env.SMOKE_MERCADOPAGO_EMULATOR_URL,
       rateLimitBurst: env.SMOKE_RATE_LIMIT_BURST,
+    },
+    mail: {
+      smtpUrl: env.SMTP_URL,
+      tlsRejectUnauthorized: env.SMTP_TLS_REJECT_UNAUTHORIZED,
+      timeoutMs: env.SMTP_TIMEOUT_MS,
+      from: env.MAIL_FROM,
+      // The right-hand side of every Message-ID: the domain of MAIL_FROM.
+      messageIdDomain: /@([^<>@\s]+)>?$/.exec(env.MAIL_FROM)?.[1] ?? 'cafe-flow.localhost',
+      concurrency: env.MAIL_CONCURRENCY,
+      pollIntervalMs: env.MAIL_POLL_SECONDS * 1000,
+      leaseSeconds: env.MAIL_LEASE_SECONDS,
+      retryInitialSeconds: env.MAIL_RETRY_INITIAL_SECONDS,
+      retryMaxSeconds: env.MAIL_RETRY_MAX_SECONDS,
     },
   };
 });

@@ -14,6 +14,7 @@ import { connectClient, connectWorker } from '../lib/temporal';
 import { createActivities, createWorker } from './worker';
 import { workflowCode } from './deployment';
 import { ensureSchedules } from './schedules';
+import { startMailRelay } from './mail-relay';
 
 export interface RunningWorker {
   worker: Worker;
@@ -74,6 +75,13 @@ export async function startWorker(
   });
   // A missing schedule must not keep orders from being processed: log it, alerts catch the rest.
   await ensureSchedules(temporal, config).catch((error) => logger.error({ err: error }, 'maintenance schedules not ensured'));
+  // Customer mail leaves from here too; without SMTP_URL it waits in the outbox (and the backlog alert says so).
+  const mailRelay = config.mail.smtpUrl
+    ? startMailRelay(
+        { db, logger, metrics },
+        { ...config.mail, smtpUrl: config.mail.smtpUrl, databaseUrl: config.database.url as string },
+      )
+    : undefined;
   const metricsServer = await startMetricsServer(metrics.registry, config.worker.metricsPort);
   logger.info(
     {
@@ -85,6 +93,7 @@ export async function startWorker(
   );
 
   const done = worker.run().finally(async () => {
+    await mailRelay?.stop();
     await metricsServer.close();
     await connection.close();
     await temporal.connection.close();

@@ -17,7 +17,8 @@ export function allowedMethods() {
     // Every router this request went through adds the layers whose path matched.
     const layers = (ctx as { matched?: { methods: string[] }[] }).matched ?? [];
     const offered = new Set(layers.flatMap((layer) => layer.methods));
-    if (offered.size === 0) return;
+    // No route at this path, or one that offers this method and chose not to answer: a 404.
+    if (offered.size === 0 || offered.has(ctx.method)) return;
     const allow = [...offered, 'OPTIONS'].join(', ');
     if (ctx.method === 'OPTIONS') {
       ctx.set('Allow', allow);

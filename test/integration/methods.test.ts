@@ -117,6 +117,14 @@ describe('HTTP methods a route does not offer', () => {
     });
   }
 
+  it('when a route offers the method but passes the request on (an unknown docs asset), then 404, not 405', async () => {
+    const answer = await rawRequest(port, 'GET', '/docs/package.json');
+
+    expect(answer.status).to.equal(404);
+    expect(answer.headers.allow).to.equal(undefined);
+    expect(answer.body.error.code).to.equal('ROUTE_NOT_FOUND');
+  });
+
   it('when OPTIONS is sent without a CORS preflight, then 204 with the Allow header', async () => {
     const answer = await rawRequest(port, 'OPTIONS', '/v1/businesses');
 

@@ -29,7 +29,7 @@ describe('products', () => {
   describe('create', () => {
     it('when the owner adds a product, then 201 with the price in minor units and the café currency', async () => {
       const owner = await registerUser(api);
-      const cafe = await createCafe(api, owner, { currency: 'USD' });
+      const cafe = await createCafe(api, owner, { currency: 'BRL' });
 
       const res = await api.post(
         `/v1/businesses/${cafe.id}/products`,
@@ -44,7 +44,7 @@ describe('products', () => {
         description: 'Double ristretto',
         category: 'Coffee',
         priceMinor: 450,
-        currency: 'USD',
+        currency: 'BRL',
         available: true,
       });
       expect(res.body).not.to.have.property('deletedAt');

@@ -72,17 +72,21 @@ describe('tenant isolation', () => {
       expect(res.body).not.to.have.property('data');
     });
 
-    it('when they add themselves to B as manager, then 404 and they get no role in B', async () => {
+    it('when they invite themselves to B as manager, then 404, no invitation exists and they get no role in B', async () => {
       const world = await twoCafes();
 
       const res = await api.post(
-        `/v1/businesses/${world.b.id}/members`,
+        `/v1/businesses/${world.b.id}/invitations`,
         { email: world.ownerA.email, role: 'manager' },
         { token: world.ownerA.token },
       );
 
       expectHidden(res, world);
       await expectCafeBUntouched(world);
+      expect((await api.get(`/v1/businesses/${world.b.id}/invitations`, { token: world.ownerB.token })).body.data).to.deep.equal(
+        [],
+      );
+      expect((await api.get('/v1/invitations', { token: world.ownerA.token })).body.data).to.deep.equal([]);
       expect((await api.get(`/v1/businesses/${world.b.id}`, { token: world.ownerA.token })).body.role).to.equal(null);
     });
 
@@ -296,7 +300,7 @@ describe('tenant isolation', () => {
     const statuses = [
       (await api.patch(`/v1/businesses/${world.b.id}`, { name: 'x' }, { token })).status,
       (await api.get(`/v1/businesses/${world.b.id}/members`, { token })).status,
-      (await api.post(`/v1/businesses/${world.b.id}/members`, { email: stranger.email, role: 'staff' }, { token })).status,
+      (await api.post(`/v1/businesses/${world.b.id}/invitations`, { email: stranger.email, role: 'staff' }, { token })).status,
       (await api.delete(`/v1/businesses/${world.b.id}/members/${world.staffB.id}`, { token })).status,
       (await api.post(`/v1/businesses/${world.b.id}/products`, { name: 'x', priceMinor: 1 }, { token })).status,
       (await api.patch(`/v1/businesses/${world.b.id}/products/${world.productB.id}`, { priceMinor: 1 }, { token })).status,

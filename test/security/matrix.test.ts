@@ -189,6 +189,8 @@ const TABLE: Row[] = [
     call: async (w) => ({ path: `/v1/orders/${await orderIn(w, 'ready')}/actions/complete`, body: {} }) },
   { operation: 'GET /v1/businesses/{businessId}/orders/stream', expected: { anonymous: 401, customer: 404, staff: 200, manager: 200, otherOwner: 404, owner: 200 },
     call: async (w) => ({ path: `/v1/businesses/${w.cafe.id}/orders/stream` }) },
+  { operation: 'GET /v1/orders/{orderId}/stream', expected: { anonymous: 401, customer: 200, staff: 404, manager: 404, otherOwner: 404, owner: 404 },
+    call: async (w) => ({ path: `/v1/orders/${await orderIn(w, 'pending_payment')}/stream` }) },
 
   { operation: 'POST /v1/webhooks/mercadopago', variant: 'signed by MercadoPago',
     expected: { anonymous: 200, customer: 200, staff: 200, manager: 200, otherOwner: 200, owner: 200 },

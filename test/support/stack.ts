@@ -15,6 +15,7 @@ import { createMetrics, type Metrics } from '../../lib/metrics';
 import { pingTemporal } from '../../lib/temporal';
 import { startMercadoPagoEmulator, type MercadoPagoEmulator } from '../../scripts/mercadopago-emulator';
 import { createActivities, createWorker } from '../../workers/worker';
+import { startMailRelay, type MailRelay } from '../../workers/mail-relay';
 import { testConfig } from './env';
 import { runWorker, temporalDevServer, uniqueTaskQueue, workflowBundle, type RunningWorker } from './temporal';
 
@@ -41,6 +42,10 @@ export interface TestStack {
   worker: RunningWorker;
   /** Starts a fresh worker (after `worker.stop()`), as a restarted process would. */
   restartWorker(): Promise<RunningWorker>;
+  /** Sends the mail outbox when the stack's env sets SMTP_URL (test/support/mail.ts), as the worker process does. */
+  mailRelay?: MailRelay;
+  /** Stops the mail relay (cutting off sends still in flight after `graceMs`) and starts a fresh one. */
+  restartMailRelay(graceMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -117,6 +122,13 @@ export async function startStack(options: StackOptions): Promise<TestStack> {
       taskQueue,
     );
 
+  const startMail = () =>
+    config.mail.smtpUrl
+      ? startMailRelay(
+          { db, logger, metrics },
+          { ...config.mail, smtpUrl: config.mail.smtpUrl, databaseUrl: config.database.url as string },
+        )
+      : undefined;
   const stack: TestStack = {
     config,
     baseUrl,
@@ -133,7 +145,13 @@ export async function startStack(options: StackOptions): Promise<TestStack> {
       stack.worker = await startOne();
       return stack.worker;
     },
+    mailRelay: startMail(),
+    async restartMailRelay(graceMs) {
+      await stack.mailRelay?.stop(graceMs);
+      stack.mailRelay = startMail();
+    },
     async stop() {
+      await stack.mailRelay?.stop(1000);
       await stack.worker?.stop();
       await closeApp();
       server.closeAllConnections();
