@@ -6,7 +6,7 @@ type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 /** Local activities are recorded as markers of this name (the Core SDK's). */
 const LOCAL_ACTIVITY_MARKER = 'core_local_activity';
 
-const localActivityName = (event: HistoryEvent): string | undefined => {
+export const localActivityName = (event: HistoryEvent): string | undefined => {
   const marker = event.markerRecordedEventAttributes;
   if (marker?.markerName !== LOCAL_ACTIVITY_MARKER) return undefined;
   const data = marker.details?.data?.payloads?.[0]?.data;

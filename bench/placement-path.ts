@@ -1,4 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
+import { localActivityName } from './engine-cost';
 
 export interface PlacementPath {
   workflowId: string;
@@ -6,8 +7,9 @@ export interface PlacementPath {
   historyEvents: number;
   /** Workflow tasks (worker round trips) before the answer. */
   workflowTasks: number;
-  /** Activities run before the answer, in order. */
+  /** Activities run before the answer, in order: local ones inside a workflow task, regular ones as tasks of their own. */
   activities: string[];
+  localActivities: number;
 }
 
 /**
@@ -26,7 +28,10 @@ export async function placementPath(address: string, workflowId: string): Promis
       workflowId,
       historyEvents: beforeAnswer.length,
       workflowTasks: beforeAnswer.filter((event) => event.workflowTaskCompletedEventAttributes).length,
-      activities: beforeAnswer.flatMap((event) => event.activityTaskScheduledEventAttributes?.activityType?.name ?? []),
+      activities: beforeAnswer.flatMap(
+        (event) => event.activityTaskScheduledEventAttributes?.activityType?.name ?? localActivityName(event) ?? [],
+      ),
+      localActivities: beforeAnswer.filter((event) => localActivityName(event)).length,
     };
   } finally {
     await connection.close();

@@ -14,6 +14,8 @@ import { parseOptions, USAGE, type BenchOptions } from './options';
 import { Cleanup } from './processes';
 import { Sampler } from './proc-stats';
 import { evaluateTargets, render, type Scenarios } from './report';
+import { authMemoryScenario } from './scenarios/auth-memory';
+import { ceilingScenario } from './scenarios/ceiling';
 import { endToEndScenario } from './scenarios/end-to-end';
 import { placementScenario } from './scenarios/placement';
 import { webhookScenario } from './scenarios/webhooks';
@@ -35,11 +37,14 @@ async function runScenarios(ctx: BenchContext): Promise<Scenarios> {
     cpuCoresByScenario[name] = resources.cpuCores;
     return result;
   };
+  // The engine's own ceiling first, on the idle stack: the figures below are read against it.
+  const ceiling = await scenario('ceiling', () => ceilingScenario(ctx));
   const placement = await scenario('placement', () => placementScenario(ctx));
   const endToEnd = await scenario('endToEnd', () => endToEndScenario(ctx));
   const webhooks = await scenario('webhooks', () => webhookScenario(ctx));
+  const auth = await scenario('auth', () => authMemoryScenario(ctx));
   await ctx.sampler.stop();
-  return { placement, endToEnd, webhooks, resources: { processes: ctx.sampler.summary(), cpuCoresByScenario } };
+  return { ceiling, placement, endToEnd, webhooks, auth, resources: { processes: ctx.sampler.summary(), cpuCoresByScenario } };
 }
 
 function processList(sampler: Sampler) {
@@ -55,7 +60,11 @@ async function bench(options: BenchOptions, cleanup: Cleanup) {
   await sampler.start();
   cleanup.add('sampler', () => sampler.stop());
   log('seeding the demo café');
-  const seed = await seedDemo({ db: stack.db, config: stack.config, logger: createLogger({ level: 'warn', name: 'bench-seed' }) });
+  const seed = await seedDemo({
+    db: stack.db,
+    config: stack.config,
+    logger: createLogger({ level: 'warn', name: 'bench-seed' }),
+  });
   const ctx: BenchContext = { stack, sampler, seed, options, runId: randomBytes(4).toString('hex'), log };
   const scenarios = await runScenarios(ctx);
   const targets = evaluateTargets(scenarios);

@@ -78,6 +78,8 @@ function appEnv(stack: {
     NODE_ENV: 'production',
     LOG_LEVEL,
     JWT_SECRET: randomBytes(32).toString('hex'),
+    // Payloads encrypted as in production (lib/payload-codec.ts), with a key of this run's own.
+    TEMPORAL_PAYLOAD_KEYS: `bench-1:${randomBytes(32).toString('base64')}`,
     DATABASE_URL: stack.databaseUrl,
     DATABASE_POOL_MAX: String(DATABASE_POOL_MAX),
     TEMPORAL_ADDRESS: stack.temporalAddress,

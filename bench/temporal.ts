@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { loadConfig } from '../lib/config';
 import { ensureSearchAttributes, temporalBinaries } from '../lib/temporal';
-import { devServerArgs, ensureTemporalInstalled } from '../scripts/stack/temporal-dev-server';
+import { devServerArgs, ensureTemporalInstalled, type SqliteSync } from '../scripts/stack/temporal-dev-server';
 import { freePort, stopChild, waitUntil, type Cleanup } from './processes';
 
 export interface BenchTemporal {
@@ -32,7 +32,12 @@ async function answers(address: string): Promise<boolean> {
  * rather than there so its log goes to a file instead of into the bench's table. `memory` drops
  * the file, to show what persistence costs.
  */
-export async function startTemporal(cleanup: Cleanup, dataDir: string, persistence: 'sqlite' | 'memory'): Promise<BenchTemporal> {
+export async function startTemporal(
+  cleanup: Cleanup,
+  dataDir: string,
+  persistence: 'sqlite' | 'memory',
+  sqliteSync?: SqliteSync,
+): Promise<BenchTemporal> {
   const { cli } = temporalBinaries(loadConfig({}).temporal);
   ensureTemporalInstalled(cli);
   const dir = path.join(dataDir, 'temporal');
@@ -42,6 +47,7 @@ export async function startTemporal(cleanup: Cleanup, dataDir: string, persisten
     port,
     uiPort: await freePort(),
     dbFile: persistence === 'sqlite' ? path.join(dir, 'temporal.sqlite') : undefined,
+    sqliteSync,
   });
   const log = openSync(path.join(dataDir, 'temporal.log'), 'a');
   const child = spawn(cli, args, { stdio: ['ignore', log, log] });

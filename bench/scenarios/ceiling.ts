@@ -60,11 +60,22 @@ async function drive(workflow: string, concurrency: number, seconds: number, run
  * (the shape of a placement). The worker for these runs in the bench process with the product
  * worker's sizing; the product's own processes are idle meanwhile.
  */
-export async function ceilingScenario(ctx: BenchContext): Promise<CeilingReport> {
-  const address = ctx.stack.temporal.address;
+export function ceilingScenario(ctx: BenchContext): Promise<CeilingReport> {
+  return measureCeiling(ctx.stack.temporal.address, {
+    seconds: ctx.options.durationSeconds,
+    concurrency: ctx.options.saturationConnections,
+    runId: ctx.runId,
+    log: ctx.log,
+  });
+}
+
+export async function measureCeiling(
+  address: string,
+  options: { seconds: number; concurrency: number; runId: string; log(message: string): void },
+): Promise<CeilingReport> {
+  const { seconds, concurrency } = options;
+  const ctx = options;
   const taskQueue = `bench-ceiling-${ctx.runId}`;
-  const seconds = ctx.options.durationSeconds;
-  const concurrency = ctx.options.saturationConnections;
   ctx.log(`engine ceiling: bundling the no-op workflows`);
   const workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows/ceiling'), logger: quiet });
   const nativeConnection = await NativeConnection.connect({ address });

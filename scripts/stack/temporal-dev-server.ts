@@ -8,7 +8,10 @@ import { SEARCH_ATTRIBUTES } from '../../lib/temporal';
 
 const root = path.resolve(__dirname, '..', '..');
 
-export const SQLITE_PRAGMAS = ['journal_mode=wal', 'synchronous=normal'];
+/** SQLite's `synchronous` for the dev server's history file; `npm run bench:pragmas` compares them. */
+export type SqliteSync = 'normal' | 'off';
+export const DEFAULT_SQLITE_SYNC: SqliteSync = 'normal';
+export const sqlitePragmas = (sync: SqliteSync = DEFAULT_SQLITE_SYNC) => ['journal_mode=wal', `synchronous=${sync}`];
 
 export interface DevServer {
   address: string;
@@ -31,7 +34,13 @@ function portInUse(port: number): Promise<boolean> {
  * Arguments of `temporal server start-dev` for the product: loopback, its search attributes, and
  * (with `dbFile`) SQLite persistence tuned for throughput. Shared by `npm start` and the bench.
  */
-export function devServerArgs(options: { port: number; uiPort: number; dbFile?: string; codecEndpoint?: string }): string[] {
+export function devServerArgs(options: {
+  port: number;
+  uiPort: number;
+  dbFile?: string;
+  codecEndpoint?: string;
+  sqliteSync?: SqliteSync;
+}): string[] {
   return [
     'server',
     'start-dev',
@@ -49,7 +58,7 @@ export function devServerArgs(options: { port: number; uiPort: number; dbFile?: 
     // WAL lets readers (the UI, visibility queries) run beside the writer; NORMAL syncs at
     // checkpoints rather than on every commit. A crash of the machine may lose the last moments
     // of dev history, never corrupt it: the trade a development server should make.
-    ...(options.dbFile ? SQLITE_PRAGMAS.flatMap((pragma) => ['--sqlite-pragma', pragma]) : []),
+    ...(options.dbFile ? sqlitePragmas(options.sqliteSync).flatMap((pragma) => ['--sqlite-pragma', pragma]) : []),
     ...Object.keys(SEARCH_ATTRIBUTES).flatMap((name) => ['--search-attribute', `${name}=Keyword`]),
   ];
 }

@@ -108,7 +108,12 @@ describe('bench harness', () => {
     expect(run.code, run.output).to.equal(0);
     const [file] = await readdir(outDir);
     const report = JSON.parse(await readFile(path.join(outDir, file!), 'utf8'));
-    const { placement, endToEnd, webhooks, resources } = report.scenarios;
+    const { ceiling, placement, endToEnd, webhooks, auth, resources } = report.scenarios;
+
+    for (const run of [ceiling.bare, ceiling.updateWithStartTwoLocal]) {
+      expect(run.completed, run.workflow).to.be.greaterThan(0);
+      expectNumericFigures([run.perSecond, run.latencyMs], `ceiling ${run.workflow}`);
+    }
 
     const expected = [...report.options.rates.map((rate: number) => ['rate', rate]), ['saturation', null]];
     for (const target of ['temporal', 'baseline']) {
@@ -135,6 +140,14 @@ describe('bench harness', () => {
       [endToEnd.completedPerSecond, endToEnd.placedToPaidMs, endToEnd.paymentToPaidMs, endToEnd.staffActionMs],
       'endToEnd',
     );
+    // Counted from the completed orders' real histories: the order workflow is the only execution.
+    expect(endToEnd.engine.orders).to.equal(endToEnd.completed);
+    expect(endToEnd.engine.workflowTasks).to.be.within(1, 6);
+    expect(endToEnd.engine.activityTasks).to.equal(0);
+    expect(endToEnd.engine.executionsByType).to.deep.equal({ processOrder: endToEnd.completed });
+
+    expect(auth.requests).to.be.greaterThan(0);
+    expectNumericFigures([auth.apiPeakRssMiB, auth.apiContainerLimitMiB], 'auth memory');
 
     expectNumericFigures([loadFigures(webhooks.atRate), loadFigures(webhooks.atSaturation)], 'webhooks');
     expect(webhooks.atRate.responses).to.be.greaterThan(0);
@@ -146,7 +159,7 @@ describe('bench harness', () => {
       expect(resources.processes[name].peakProcessHwmMiB, name).to.be.greaterThan(0);
     }
     expectNumericFigures(resources.cpuCoresByScenario, 'cpu by scenario');
-    expect(Object.keys(resources.cpuCoresByScenario)).to.deep.equal(['placement', 'endToEnd', 'webhooks']);
+    expect(Object.keys(resources.cpuCoresByScenario)).to.deep.equal(['ceiling', 'placement', 'endToEnd', 'webhooks', 'auth']);
 
     expect(report.targets.map((t: any) => t.status)).to.satisfy((all: string[]) =>
       all.every((status) => ['pass', 'fail', 'not_measured'].includes(status)),
