@@ -52,6 +52,8 @@ describe('config: placeholders and production secrets', () => {
         'MERCADOPAGO_ACCESS_TOKEN',
         'MERCADOPAGO_WEBHOOK_SECRET',
         'SMOKE_BASE_URL',
+        'SMTP_URL',
+        'MAIL_FROM',
       ]);
       for (const name of ['DATABASE_URL', 'JWT_SECRET', 'MERCADOPAGO_WEBHOOK_SECRET']) {
         expect(error.issues.filter((issue) => issue.startsWith(`${name}:`))).to.deep.equal([
@@ -73,6 +75,8 @@ describe('config: placeholders and production secrets', () => {
         PUBLIC_BASE_URL: 'https://api.cafe.example.test',
         SMOKE_BASE_URL: 'https://api.cafe.example.test',
         TEMPORAL_PAYLOAD_KEYS: PRODUCTION.TEMPORAL_PAYLOAD_KEYS,
+        SMTP_URL: 'smtp://mailer:pw@smtp.cafe.example.test:587',
+        MAIL_FROM: 'Café Central <pedidos@cafe.example.test>',
       });
 
       const config = loadConfig(filled);
