@@ -207,6 +207,8 @@ describe('smoke-hourly schedule', () => {
   it('when SMOKE_BASE_URL is not set, then there is no smoke schedule to make', function () {
     const ids = maintenanceSchedules(testConfig({ SMOKE_BASE_URL: '' })).map((schedule) => schedule.scheduleId);
 
-    expect(ids).to.deep.equal([BACKUP_SCHEDULE_ID]);
+    // Other maintenance schedules come and go; the smoke one needs a deployment to check.
+    expect(ids).to.include(BACKUP_SCHEDULE_ID);
+    expect(ids).not.to.include(SMOKE_SCHEDULE_ID);
   });
 });
