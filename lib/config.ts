@@ -21,6 +21,10 @@ const csv = z.string().transform((value) =>
     .filter((item) => item.length > 0),
 );
 
+/** The kinds of work that get a task queue (and a Worker) of their own. */
+export const TASK_QUEUE_KINDS = ['orders', 'maintenance'] as const;
+export type TaskQueueKind = (typeof TASK_QUEUE_KINDS)[number];
+
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -74,7 +78,18 @@ const envSchema = z.object({
 
   TEMPORAL_ADDRESS: z.string().min(1).optional(),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  // Orders and payments: the customer-facing queue (the name in-flight orders already use).
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('cafe-flow'),
+  // Backups, restore drills and smoke checks, so a long dump never takes a slot a checkout needs.
+  // Unset: "<TEMPORAL_TASK_QUEUE>-maintenance".
+  TEMPORAL_MAINTENANCE_TASK_QUEUE: z.string().min(1).optional(),
+  // The queues this worker process serves: both, or one when orders and maintenance run apart.
+  WORKER_TASK_QUEUES: csv
+    .pipe(z.array(z.enum(TASK_QUEUE_KINDS, 'each must be orders or maintenance')).min(1, 'name at least one queue'))
+    .transform((kinds) => [...new Set(kinds)])
+    .default([...TASK_QUEUE_KINDS]),
+  // Where `npm start` writes the addresses of the stack it runs, for the operator scripts.
+  STACK_FILE: z.string().min(1).default('.data/stack.json'),
   TEMPORAL_TLS_CERT_PATH: z.string().optional(),
   TEMPORAL_TLS_KEY_PATH: z.string().optional(),
   TEMPORAL_TLS_CA_PATH: z.string().optional(),
@@ -194,14 +209,15 @@ function checkProduction(env: z.output<typeof envSchema>, ctx: z.RefinementCtx):
 }
 
 /** One queue for both would hand a backup to a Worker that only has the order activities. */
-function checkTaskQueues(env: { TEMPORAL_TASK_QUEUE: string; TEMPORAL_MAINTENANCE_TASK_QUEUE?: string }, ctx: z.RefinementCtx): void {
+function checkTaskQueues(env: z.output<typeof envSchema>, ctx: z.RefinementCtx): void {
   if (env.TEMPORAL_MAINTENANCE_TASK_QUEUE === env.TEMPORAL_TASK_QUEUE) {
     ctx.addIssue({ code: 'custom', path: ['TEMPORAL_MAINTENANCE_TASK_QUEUE'], message: 'must differ from TEMPORAL_TASK_QUEUE' });
   }
 }
 
 /** The environment, checked and shaped into the nested object every process receives. */
-const configSchema = envSchema.superRefine(checkProduction).transform((env) => {
+const checkedEnv = envSchema.superRefine(checkTaskQueues);
+const configSchema = checkedEnv.superRefine(checkProduction).transform((env) => {
   const tls =
     env.TEMPORAL_TLS_CERT_PATH || env.TEMPORAL_TLS_CA_PATH
       ? { certPath: env.TEMPORAL_TLS_CERT_PATH, keyPath: env.TEMPORAL_TLS_KEY_PATH, caPath: env.TEMPORAL_TLS_CA_PATH }
@@ -237,6 +253,7 @@ const configSchema = envSchema.superRefine(checkProduction).transform((env) => {
       address: env.TEMPORAL_ADDRESS,
       namespace: env.TEMPORAL_NAMESPACE,
       taskQueue: env.TEMPORAL_TASK_QUEUE,
+      maintenanceTaskQueue: env.TEMPORAL_MAINTENANCE_TASK_QUEUE ?? `${env.TEMPORAL_TASK_QUEUE}-maintenance`,
       tls,
       apiKey: env.TEMPORAL_API_KEY,
       cliPath: env.TEMPORAL_CLI_PATH,
@@ -276,6 +293,7 @@ const configSchema = envSchema.superRefine(checkProduction).transform((env) => {
     worker: {
       metricsPort: env.WORKER_METRICS_PORT,
       temporalMetricsPort: env.TEMPORAL_METRICS_PORT,
+      taskQueues: env.WORKER_TASK_QUEUES,
       versioning: {
         enabled: env.WORKER_VERSIONING === 'on',
         deploymentName: env.WORKER_DEPLOYMENT_NAME,
@@ -309,6 +327,7 @@ const configSchema = envSchema.superRefine(checkProduction).transform((env) => {
       retryInitialSeconds: env.MAIL_RETRY_INITIAL_SECONDS,
       retryMaxSeconds: env.MAIL_RETRY_MAX_SECONDS,
     },
+    operator: { stackFile: env.STACK_FILE },
   };
 });
 

@@ -2,17 +2,20 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import Knex from 'knex';
-import { verifyArchive, restoreArchive } from '../activities/maintenance/archive-steps';
+import { verifyArchive, restoreArchive, type Beat } from '../activities/maintenance/archive-steps';
 import { findPgTools } from '../activities/maintenance/pg-tools';
 import { createDb, dropDatabase, ensureDatabase, withDatabase } from '../db/knex';
 import { countRows, countUserRelations, serverVersionNum } from '../db/repositories/backups';
-import { loadConfig } from '../lib/config';
 import { DRILL_TABLES } from '../workflows/maintenance/contracts';
+import { discoverStack, notFound } from './stack/discover';
 
 const USAGE = 'usage: npm run restore -- <backup-file> --database <name> [--force] [--pg-bin-dir <dir>]';
+// pg_restore of a large archive runs for hours: a line this often shows it is still at work.
+const PROGRESS_MS = 10_000;
 
 /**
- * Restores an archive made by the backup workflow into a database on the server of DATABASE_URL.
+ * Restores an archive made by the backup workflow into a database on the server of DATABASE_URL
+ * (next to `npm start`: its Postgres, found by scripts/stack/discover.ts).
  * The checksum and readability are verified first; a database that already holds tables is
  * refused unless --force, which drops and recreates it (ending its connections).
  * Exit code 0 on success, 1 when refused or failed, 2 on bad usage.
@@ -25,16 +28,18 @@ export async function runRestore(argv: string[], env: Record<string, string | un
   });
   const file = positionals[0] && path.resolve(positionals[0]);
   const database = values.database;
-  const config = loadConfig(env);
   if (!file || !database || positionals.length > 1) return usage('a backup file and --database are required');
-  if (!config.database.url) return usage('DATABASE_URL must point at the server to restore into');
+  const discovery = discoverStack(env);
+  const { config } = discovery;
+  if (!config.database.url) return usage(`${notFound(discovery, ['DATABASE_URL'])} (the server to restore into)`);
   if (!existsSync(file)) return refuse(`${file} does not exist`);
+  if (discovery.stack) console.log(`restoring into the Postgres of npm start (pid ${discovery.stack.pid})`);
 
   const admin = withDatabase(config.database.url, 'postgres');
   const tools = await findPgTools({ major: await serverMajor(admin), configuredDir: values['pg-bin-dir'] });
-  const beat = () => undefined;
   try {
-    const entries = await verifyArchive({ tools, file, beat });
+    console.log(`verifying ${path.basename(file)}`);
+    const entries = await verifyArchive({ tools, file, beat: progressLine('verifying') });
     console.log(`checksum and archive verified (${entries} entries)`);
   } catch (error) {
     return refuse(`${(error as Error).message}; not restoring`);
@@ -50,7 +55,8 @@ export async function runRestore(argv: string[], env: Record<string, string | un
   }
   await ensureDatabase(admin, database);
   try {
-    await restoreArchive({ tools, serverUrl: admin, database, file, beat });
+    console.log(`restoring into ${database}`);
+    await restoreArchive({ tools, serverUrl: admin, database, file, beat: progressLine(`restoring into ${database}`) });
   } catch (error) {
     return refuse(`pg_restore failed: ${(error as Error).message}`);
   }
@@ -98,6 +104,19 @@ async function printCounts(url: string): Promise<void> {
   } finally {
     await db.destroy();
   }
+}
+
+/** A beat that prints the step and how long it has run, at most every PROGRESS_MS. */
+function progressLine(label: string): Beat {
+  const started = Date.now();
+  let printedAt = started;
+  return (progress) => {
+    const now = Date.now();
+    if (now - printedAt < PROGRESS_MS) return;
+    printedAt = now;
+    const bytes = typeof progress.bytes === 'number' ? `, ${(progress.bytes / 1024 / 1024).toFixed(1)} MiB read` : '';
+    console.log(`  ${label}: ${String(progress.step)}${bytes} (${Math.round((now - started) / 1000)} s)`);
+  };
 }
 
 function usage(message: string): number {

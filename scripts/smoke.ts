@@ -1,6 +1,5 @@
 import { parseArgs } from 'node:util';
 import { WorkflowFailedError } from '@temporalio/client';
-import { loadConfig } from '../lib/config';
 import { connectClient } from '../lib/temporal';
 import {
   SMOKE_WORKFLOW_TYPE,
@@ -9,6 +8,7 @@ import {
   type SmokeInput,
   type SmokeReport,
 } from '../workflows/maintenance/smoke-contracts';
+import { describeDiscovery, discoverStack, notFound } from './stack/discover';
 
 const USAGE =
   'usage: npm run smoke -- --url <base-url> [--emulator <mercadopago-emulator-url>] [--p95-ms N] [--pay-timeout-ms N] [--burst N]';
@@ -24,7 +24,8 @@ const OPTIONS = {
 
 /**
  * Runs the deploySmokeCheck workflow now against a deployment, waits for it and prints its
- * checks as a table. Defaults come from the SMOKE_* configuration. Exit code 0 when every check
+ * checks as a table. Defaults come from the SMOKE_* configuration; next to `npm start`, from the
+ * stack it runs (its API, its Temporal and the emulator it pays through). Exit code 0 when every check
  * passed, 1 when one failed (or the run could not finish), 2 on bad usage.
  */
 export async function runSmoke(argv: string[], env: Record<string, string | undefined>): Promise<number> {
@@ -38,11 +39,12 @@ export async function runSmoke(argv: string[], env: Record<string, string | unde
     console.log(USAGE);
     return 0;
   }
-  const config = loadConfig(env);
-  const baseUrl = values.url ?? config.smoke.baseUrl;
+  const discovery = discoverStack(env);
+  const { config } = discovery;
+  const baseUrl = values.url ?? config.smoke.baseUrl ?? discovery.stack?.apiUrl;
   if (!baseUrl || !isHttpUrl(baseUrl)) return usage('--url (or SMOKE_BASE_URL) must be an http(s) URL');
   if (values.emulator && !isHttpUrl(values.emulator)) return usage('--emulator must be an http(s) URL');
-  if (!config.temporal.address) return usage('TEMPORAL_ADDRESS is required');
+  if (!config.temporal.address) return usage(notFound(discovery, ['TEMPORAL_ADDRESS']));
   const numbers = {
     p95Ms: count(values['p95-ms'], config.smoke.p95Ms),
     payTimeoutMs: count(values['pay-timeout-ms']),
@@ -52,15 +54,18 @@ export async function runSmoke(argv: string[], env: Record<string, string | unde
   if (bad) return usage(`${bad[0]} must be a whole number`);
 
   const input: SmokeInput = { baseUrl, emulatorUrl: values.emulator ?? config.smoke.emulatorUrl, ...numbers };
+  const using = describeDiscovery(discovery);
+  if (using) console.log(using);
   const client = await connectClient({ ...config.temporal, address: config.temporal.address });
   try {
     const handle = await client.workflow.start(SMOKE_WORKFLOW_TYPE, {
-      taskQueue: config.temporal.taskQueue,
+      taskQueue: config.temporal.maintenanceTaskQueue,
       workflowId: manualSmokeWorkflowId(new Date()),
       args: [input],
       workflowExecutionTimeout: '15 minutes',
     });
     console.log(`smoke check started: workflow ${handle.workflowId} against ${baseUrl}`);
+    if (!input.emulatorUrl) console.log('  no MercadoPago emulator given: the payment check is skipped');
     const report = (await handle.result()) as SmokeReport;
     printReport(report);
     return report.result === 'pass' ? 0 : 1;

@@ -15,6 +15,7 @@ import { startWorker } from '../workers/main';
 import { EncryptionCodec } from '../lib/payload-codec';
 import { startCodecServer } from './codec-server';
 import { startMercadoPagoEmulator } from './mercadopago-emulator';
+import { removeStackFile, stackFilePath, writeStackFile } from './stack/discover';
 import { freePort, startEmbeddedPostgres } from './stack/embedded-postgres';
 import { startMailCatcher } from './stack/mail-catcher';
 import { DEMO_CUSTOMER, DEMO_OWNER, seedDemo } from './stack/seed';
@@ -23,6 +24,8 @@ import { ensureTemporalInstalled, startTemporalDevServer } from './stack/tempora
 const root = path.resolve(__dirname, '..');
 const dataDir = path.join(root, '.data');
 const stops: { name: string; stop: () => Promise<void> }[] = [];
+/** .data/stack.json once written, removed again on a clean stop. */
+let stackFile: string | undefined;
 const step = (message: string) => console.log(`• ${message}`);
 
 async function main() {
@@ -104,6 +107,21 @@ async function main() {
   const demo = await seedDemo({ db: seedDb, config, logger: logger.child({ component: 'seed' }) }).finally(() =>
     seedDb.destroy(),
   );
+  // What the operator scripts (npm run backup, restore, smoke, schedules) connect to.
+  stackFile = stackFilePath(config);
+  await writeStackFile(stackFile, {
+    pid: process.pid,
+    startedAt: new Date().toISOString(),
+    temporal: {
+      address: config.temporal.address as string,
+      namespace: config.temporal.namespace,
+      taskQueue: config.temporal.taskQueue,
+      maintenanceTaskQueue: config.temporal.maintenanceTaskQueue,
+    },
+    databaseUrl: config.database.url as string,
+    apiUrl: api.url,
+    ...(overrides.MERCADOPAGO_API_URL ? { mercadopagoEmulatorUrl: overrides.MERCADOPAGO_API_URL } : {}),
+  });
   const apiUrl = `http://localhost:${config.http.port}`;
   console.log(`
 cafe-flow is running
@@ -135,6 +153,7 @@ let stopping = false;
 async function shutdown(code: number) {
   if (stopping) process.exit(1);
   stopping = true;
+  if (stackFile) await removeStackFile(stackFile, process.pid).catch(() => undefined);
   console.log('\nstopping...');
   for (const { name, stop } of stops) {
     await stop().catch((error) => console.error(`could not stop ${name}:`, error));

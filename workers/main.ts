@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { DefaultLogger, Runtime, type LogLevel, type Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import { createMercadoPagoClient } from '../activities/payments/mercadopago-client';
 import { createDb } from '../db/knex';
 import { loadConfig, requireFor, type Config } from '../lib/config';
@@ -9,16 +9,19 @@ import { registerDbMetrics } from '../lib/db-metrics';
 import { createMetrics } from '../lib/metrics';
 import { startMetricsServer } from '../lib/metrics-server';
 import { flushSentry, initSentry } from '../lib/sentry';
+import { payloadDataConverter } from '../lib/payload-codec';
 import { onShutdown } from '../lib/shutdown';
 import { connectClient, connectWorker } from '../lib/temporal';
-import { createActivities, createWorker } from './worker';
+import { workflowsPath } from './worker';
+import { createQueueWorkers, type QueueWorker } from './queues';
 import { workflowCode } from './deployment';
 import { ensureSchedules } from './schedules';
 import { startMailRelay } from './mail-relay';
 
 export interface RunningWorker {
-  worker: Worker;
-  /** Resolves when the worker has stopped (after shutdown, or on a fatal error). */
+  /** One per task queue the process serves (WORKER_TASK_QUEUES). */
+  workers: QueueWorker[];
+  /** Resolves when every worker has stopped (after shutdown, or on a fatal error of one). */
   done: Promise<void>;
   close(): Promise<void>;
 }
@@ -56,13 +59,18 @@ export async function startWorker(
   const connection = await connectWorker({ ...config.temporal, address: config.temporal.address });
   const temporal = await connectClient({ ...config.temporal, address: config.temporal.address });
   const workflows = await workflowCode(config.worker.versioning, existsSync(prebuiltBundle) ? prebuiltBundle : undefined);
-  const worker = await createWorker({
+  const kinds = config.worker.taskQueues;
+  const workers = await createQueueWorkers({
     connection,
-    namespace: config.temporal.namespace,
-    taskQueue: config.temporal.taskQueue,
-    workflowBundle: workflows.workflowBundle,
+    config,
+    kinds,
+    // From source, bundled once here rather than once by each queue's Worker.
+    workflowBundle: workflows.workflowBundle ?? {
+      code: (await bundleWorkflowCode({ workflowsPath: require.resolve(workflowsPath), logger: Runtime.instance().logger })).code,
+    },
     deployment: workflows.deployment,
-    activities: createActivities({
+    dataConverter: payloadDataConverter(config.temporal.payloadKeys),
+    deps: {
       db,
       logger,
       metrics,
@@ -71,28 +79,31 @@ export async function startWorker(
       publicBaseUrl: config.http.publicBaseUrl,
       reportError,
       backups: { ...config.backups, databaseUrl: config.database.url },
-    }),
+    },
   });
+  // Schedules start maintenance workflows, so the process that runs them keeps them in line.
   // A missing schedule must not keep orders from being processed: log it, alerts catch the rest.
-  await ensureSchedules(temporal, config).catch((error) => logger.error({ err: error }, 'maintenance schedules not ensured'));
+  if (kinds.includes('maintenance'))
+    await ensureSchedules(temporal, config).catch((error) => logger.error({ err: error }, 'maintenance schedules not ensured'));
   // Customer mail leaves from here too; without SMTP_URL it waits in the outbox (and the backlog alert says so).
-  const mailRelay = config.mail.smtpUrl
-    ? startMailRelay(
-        { db, logger, metrics },
-        { ...config.mail, smtpUrl: config.mail.smtpUrl, databaseUrl: config.database.url as string },
-      )
-    : undefined;
+  const mailRelay =
+    kinds.includes('orders') && config.mail.smtpUrl
+      ? startMailRelay(
+          { db, logger, metrics },
+          { ...config.mail, smtpUrl: config.mail.smtpUrl, databaseUrl: config.database.url },
+        )
+      : undefined;
   const metricsServer = await startMetricsServer(metrics.registry, config.worker.metricsPort);
   logger.info(
     {
-      taskQueue: config.temporal.taskQueue,
+      taskQueues: workers.map(({ taskQueue }) => taskQueue),
       metricsPort: metricsServer.port,
       deploymentVersion: workflows.deployment?.version ?? 'unversioned',
     },
     'worker running',
   );
 
-  const done = worker.run().finally(async () => {
+  const done = runAll(workers).finally(async () => {
     await mailRelay?.stop();
     await metricsServer.close();
     await connection.close();
@@ -101,14 +112,31 @@ export async function startWorker(
     await flushSentry();
   });
   return {
-    worker,
+    workers,
     done,
     async close() {
       // Stops polling and waits for in-flight activities (up to shutdownGraceTime).
-      if (worker.getState() === 'RUNNING') worker.shutdown();
+      shutDown(workers);
       await done;
     },
   };
+}
+
+const shutDown = (workers: QueueWorker[]) => {
+  for (const { worker } of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
+};
+
+/** Runs every queue's Worker; when one stops on a fatal error, the others stop too, then it rethrows. */
+async function runAll(workers: QueueWorker[]): Promise<void> {
+  const runs = workers.map(({ worker }) =>
+    worker.run().catch((error: unknown) => {
+      shutDown(workers);
+      throw error;
+    }),
+  );
+  const results = await Promise.allSettled(runs);
+  const failed = results.find((result) => result.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 if (require.main === module) {

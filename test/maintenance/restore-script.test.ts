@@ -5,6 +5,7 @@ import { expect } from 'chai';
 import { createDb, dropDatabase, withDatabase, type Db } from '../../db/knex';
 import { testAdminUrl } from '../support/database';
 import { testDatabaseUrl } from '../support/env';
+import { runOperatorScript, writeTestStackFile } from './operator-support';
 import { backupActivities, backupSettings, mainTableCounts, runScript, seedCafe, removeTempDirs, tempDir } from './support';
 
 describe('npm run restore', () => {
@@ -99,6 +100,34 @@ describe('npm run restore', () => {
 
     expect(result.code).to.equal(1);
     expect(result.stderr).to.contain('checksum mismatch');
+    expect(await databaseExists(name)).to.equal(false);
+  });
+
+  it('when run next to npm start with no DATABASE_URL, then it restores into the Postgres of the stack and prints each step', async function () {
+    this.timeout(60_000);
+    const name = newDatabaseName();
+    const stackFile = await writeTestStackFile({
+      temporal: { address: '127.0.0.1:9', namespace: 'default', taskQueue: 'unused', maintenanceTaskQueue: 'unused' },
+      databaseUrl: testDatabaseUrl(),
+      apiUrl: 'http://127.0.0.1:9',
+    });
+
+    const result = await runOperatorScript('restore.ts', [archive, '--database', name], stackFile);
+
+    expect(result.code, result.stderr).to.equal(0);
+    expect(result.stdout).to.contain(`restoring into the Postgres of npm start (pid ${process.pid})`);
+    expect(result.stdout).to.match(new RegExp(`^verifying ${path.basename(archive)}$`, 'm'));
+    expect(result.stdout).to.match(new RegExp(`^restoring into ${name}$`, 'm'));
+    expect(await withTarget(name, mainTableCounts)).to.deep.equal(archivedCounts);
+  });
+
+  it('when neither DATABASE_URL nor a running stack is there, then it says to start npm start or set DATABASE_URL', async function () {
+    this.timeout(30_000);
+    const name = newDatabaseName();
+    const result = await runOperatorScript('restore.ts', [archive, '--database', name], '/nonexistent/stack.json');
+
+    expect(result.code).to.equal(2);
+    expect(result.stderr).to.contain('start the stack with npm start or set DATABASE_URL');
     expect(await databaseExists(name)).to.equal(false);
   });
 

@@ -55,7 +55,10 @@ describe('maintenance schedules', () => {
     });
     expect(description.policies.overlap).to.equal('SKIP');
     expect(description.policies.catchupWindow).to.equal(4 * 3600 * 1000);
-    expect(description.action).to.deep.include({ workflowType: 'backupDatabase', taskQueue });
+    expect(description.action, 'maintenance runs apart from the orders queue').to.deep.include({
+      workflowType: 'backupDatabase',
+      taskQueue: `${taskQueue}-maintenance`,
+    });
     expect(description.action.args).to.deep.equal([{ extraDatabases: [], schedule: BACKUP_SCHEDULE_ID }]);
     const next = description.info.nextActionTimes[0]!;
     expect(next.getUTCHours(), '03:00 in Buenos Aires is 06:00 UTC').to.equal(6);

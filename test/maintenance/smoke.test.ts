@@ -31,7 +31,7 @@ async function withStack<T>(name: string, env: Record<string, string>, use: (sta
 
 function smokeRun(stack: TestStack, overrides: Partial<SmokeInput> = {}): Promise<SmokeReport> {
   return stack.client.workflow.execute(SMOKE_WORKFLOW_TYPE, {
-    taskQueue: stack.taskQueue,
+    taskQueue: stack.maintenanceTaskQueue,
     workflowId: `smoke:test:${randomUUID()}`,
     args: [{ baseUrl: stack.baseUrl, emulatorUrl: stack.emulator.url, ...overrides }],
   });
@@ -192,7 +192,7 @@ describe('smoke-hourly schedule', () => {
     const description = await client.schedule.getHandle(SMOKE_SCHEDULE_ID).describe();
     expect(description.spec.intervals).to.deep.equal([{ every: 3600_000, offset: 17 * 60_000 }]);
     expect(description.policies.overlap).to.equal('SKIP');
-    expect(description.action).to.deep.include({ workflowType: SMOKE_WORKFLOW_TYPE, taskQueue });
+    expect(description.action).to.deep.include({ workflowType: SMOKE_WORKFLOW_TYPE, taskQueue: `${taskQueue}-maintenance` });
     expect(description.action.args).to.deep.equal([
       {
         baseUrl: 'https://cafe.example',

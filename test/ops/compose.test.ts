@@ -58,6 +58,8 @@ const APP_VARIABLES = [
   'TEMPORAL_TLS_KEY_PATH',
   'TEMPORAL_TLS_CA_PATH',
   'TEMPORAL_TASK_QUEUE',
+  'TEMPORAL_MAINTENANCE_TASK_QUEUE',
+  'WORKER_TASK_QUEUES',
   'JWT_SECRET',
   'ACCESS_TOKEN_TTL_SECONDS',
   'REFRESH_TOKEN_TTL_SECONDS',
@@ -157,6 +159,10 @@ describe('ops: docker-compose.production.yml', function () {
     for (const name of ['api', 'worker']) expect(services[name]?.env_file, name).to.equal('.env.production');
   });
 
+  it('when the worker starts, then it serves both task queues, each with a Worker of its own', function () {
+    expect(services.worker?.environment?.WORKER_TASK_QUEUES).to.equal('orders,maintenance');
+  });
+
   it('when a service sets a secret-looking variable, then its value comes from the env file, never a literal', function () {
     for (const [name, service] of Object.entries(services)) {
       for (const [key, value] of Object.entries(service.environment ?? {})) {
@@ -250,6 +256,17 @@ describe('ops: .env.production.example', function () {
       if (!SECRET_NAME.test(name)) continue;
       expect(value === '' || /<[^>]+>/.test(value), `${name}=${value} looks like a real secret`).to.equal(true);
     }
+  });
+
+  it('when naming the task queues, then maintenance has its own, ending in -maintenance as the alerts expect', function () {
+    const orders = vars.get('TEMPORAL_TASK_QUEUE');
+    const maintenance = vars.get('TEMPORAL_MAINTENANCE_TASK_QUEUE') ?? '';
+    expect(maintenance).to.match(/.+-maintenance$/);
+    expect(orders).to.not.match(/-maintenance$/);
+    expect(maintenance).to.not.equal(orders);
+    const alerts = readRepoFile('monitoring/alerts/temporal.yml');
+    expect(alerts).to.include('task_queue!~".+-maintenance"');
+    expect(alerts).to.include('task_queue=~".+-maintenance"');
   });
 
   it('when reading the ports, then they match what Prometheus scrapes and the Dockerfile exposes', function () {

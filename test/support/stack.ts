@@ -9,12 +9,13 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createApp } from '../../api/app';
 import { createMercadoPagoClient } from '../../activities/payments/mercadopago-client';
 import { createDb, pingDb, type Db } from '../../db/knex';
-import type { Config } from '../../lib/config';
+import { TASK_QUEUE_KINDS, type Config } from '../../lib/config';
 import { createLogger, type Logger } from '../../lib/logger';
 import { createMetrics, type Metrics } from '../../lib/metrics';
 import { pingTemporal } from '../../lib/temporal';
 import { startMercadoPagoEmulator, type MercadoPagoEmulator } from '../../scripts/mercadopago-emulator';
-import { createActivities, createWorker } from '../../workers/worker';
+import { createQueueWorkers } from '../../workers/queues';
+import { createActivities } from '../../workers/worker';
 import { startMailRelay, type MailRelay } from '../../workers/mail-relay';
 import { testConfig } from './env';
 import { runWorker, temporalDevServer, uniqueTaskQueue, workflowBundle, type RunningWorker } from './temporal';
@@ -38,7 +39,9 @@ export interface TestStack {
   metrics: Metrics;
   logs: LogCapture;
   logger: Logger;
+  /** The orders queue (TEMPORAL_TASK_QUEUE); `worker` runs it and the maintenance queue. */
   taskQueue: string;
+  maintenanceTaskQueue: string;
   worker: RunningWorker;
   /** Starts a fresh worker (after `worker.stop()`), as a restarted process would. */
   restartWorker(): Promise<RunningWorker>;
@@ -98,29 +101,38 @@ export async function startStack(options: StackOptions): Promise<TestStack> {
     apiUrl: emulator.url,
     timeoutMs: 5000,
   });
+  const activityDeps = {
+    db,
+    logger,
+    metrics,
+    mercadopago,
+    temporal: client,
+    publicBaseUrl: baseUrl,
+    backups: { ...config.backups, dir: backupDir, databaseUrl: config.database.url as string },
+  };
   const buildActivities = () => {
-    const activities = createActivities({
-      db,
-      logger,
-      metrics,
-      mercadopago,
-      temporal: client,
-      publicBaseUrl: baseUrl,
-      backups: { ...config.backups, dir: backupDir, databaseUrl: config.database.url as string },
-    });
+    const activities = createActivities(activityDeps);
     return options.wrapActivities ? options.wrapActivities(activities) : activities;
   };
-  const startOne = async () =>
-    runWorker(
-      await createWorker({
-        connection: env.nativeConnection,
-        namespace: config.temporal.namespace,
-        taskQueue,
-        activities: buildActivities(),
-        workflowBundle: await workflowBundle(),
-      }),
+  // Both task queues, each with a Worker of its own and only its activities, as the worker process runs them.
+  const startOne = async (): Promise<RunningWorker> => {
+    const workers = await createQueueWorkers({
+      connection: env.nativeConnection,
+      config,
+      kinds: [...TASK_QUEUE_KINDS],
+      deps: activityDeps,
+      activities: buildActivities(),
+      workflowBundle: await workflowBundle(),
+    });
+    const running = await Promise.all(workers.map(({ worker, taskQueue: queue }) => runWorker(worker, queue)));
+    return {
+      worker: running[0]!.worker,
       taskQueue,
-    );
+      stop: async () => {
+        await Promise.all(running.map((one) => one.stop()));
+      },
+    };
+  };
 
   const startMail = () =>
     config.mail.smtpUrl
@@ -140,6 +152,7 @@ export async function startStack(options: StackOptions): Promise<TestStack> {
     logs,
     logger,
     taskQueue,
+    maintenanceTaskQueue: config.temporal.maintenanceTaskQueue,
     worker: options.withWorker === false ? (undefined as never) : await startOne(),
     async restartWorker() {
       stack.worker = await startOne();
