@@ -129,6 +129,8 @@ describe('staff board in Chromium', () => {
     }
 
     await press(first.page, kept.id, 'accept');
+    // The second screen follows before its own action, so the click lands where the card now is.
+    await waitForCard(second.page, kept.id, 'preparing');
     await press(second.page, cancelled.id, 'cancel');
     await second.page.waitForSelector('#cancel-dialog[open]');
     await second.page.type('#cancel-reason', 'Se terminó la leche');

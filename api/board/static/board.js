@@ -202,18 +202,39 @@ async function refreshOrder(into, orderId) {
   }
 }
 
-/** Redraws the columns, oldest payment first; keyboard focus follows its card to the next column. */
+/** The node drawn for each order, reused while what it shows is unchanged. */
+const drawn = new Map();
+
+function cardFor(order) {
+  const key = JSON.stringify([order.status, order.paidAt, order.acceptDeadline, order.pickupName, order.notes, order.items]);
+  const known = drawn.get(order.id);
+  if (known?.key === key) return known.node;
+  const node = renderCard(order, act);
+  drawn.set(order.id, { key, node });
+  return node;
+}
+
+/**
+ * Redraws the columns, oldest payment first. Only a column whose cards changed is touched, so a
+ * change made on another screen never swaps a button out from under a finger or the keyboard;
+ * focus follows its card to the next column.
+ */
 function render() {
   const focused = document.activeElement?.closest?.('.card')?.dataset.orderId;
+  for (const id of drawn.keys()) if (!orders.has(id)) drawn.delete(id);
   for (const status of COLUMNS) {
     const column = document.querySelector(`[data-column="${status}"]`);
-    const cards = [...orders.values()]
+    const nodes = [...orders.values()]
       .filter((order) => order.status === status)
-      .sort((a, b) => Date.parse(a.paidAt ?? a.placedAt) - Date.parse(b.paidAt ?? b.placedAt));
-    column.replaceChildren(...cards.map((order) => renderCard(order, act)));
-    document.querySelector(`[data-count="${status}"]`).textContent = String(cards.length);
+      .sort((a, b) => Date.parse(a.paidAt ?? a.placedAt) - Date.parse(b.paidAt ?? b.placedAt))
+      .map(cardFor);
+    const same = nodes.length === column.children.length && nodes.every((node, index) => column.children[index] === node);
+    if (!same) column.replaceChildren(...nodes);
+    document.querySelector(`[data-count="${status}"]`).textContent = String(nodes.length);
   }
-  if (focused) document.querySelector(`.card[data-order-id="${focused}"] button`)?.focus();
+  if (focused && !document.activeElement?.closest?.('.card')) {
+    document.querySelector(`.card[data-order-id="${focused}"] button`)?.focus();
+  }
 }
 
 async function act(order, action, button) {
