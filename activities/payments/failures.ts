@@ -17,3 +17,12 @@ export function asActivityFailure(error: unknown): unknown {
   }
   return error;
 }
+
+/** Runs a provider call from an activity, its errors turned into what Temporal should do with them. */
+export async function callProvider<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw asActivityFailure(error);
+  }
+}

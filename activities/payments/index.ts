@@ -3,7 +3,8 @@ import { attachCheckout } from '../../db/repositories/orders';
 import type { Logger } from '../../lib/logger';
 import type { Metrics } from '../../lib/metrics';
 import type { OrderLine, PaymentInstructions, PaymentStatus } from '../../workflows/orders/contracts';
-import { asActivityFailure } from './failures';
+import { callProvider } from './failures';
+import { preferenceKey, refundKey } from './idempotency-keys';
 import type { MercadoPagoClient, MercadoPagoPayment } from './mercadopago-client';
 
 export interface PaymentActivityDeps {
@@ -14,19 +15,11 @@ export interface PaymentActivityDeps {
   publicBaseUrl: string;
 }
 
-export { PaymentFailure, asActivityFailure } from './failures';
-
-async function provider<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    throw asActivityFailure(error);
-  }
-}
+export { PaymentFailure } from './failures';
 
 export function createPaymentActivities({ db, mercadopago, publicBaseUrl }: PaymentActivityDeps) {
   return {
-    /** Idempotency key `preference:<order>`: a retry returns the preference the first call made. */
+    /** Idempotency key: preferenceKey, so a retry returns the preference the first call made. */
     async createCheckout(input: {
       orderId: string;
       businessId: string;
@@ -35,7 +28,7 @@ export function createPaymentActivities({ db, mercadopago, publicBaseUrl }: Paym
       currency: string;
       deadline: string;
     }): Promise<PaymentInstructions> {
-      const preference = await provider(() =>
+      const preference = await callProvider(() =>
         mercadopago.createPreference(
           {
             externalReference: input.orderId,
@@ -49,7 +42,7 @@ export function createPaymentActivities({ db, mercadopago, publicBaseUrl }: Paym
             notificationUrl: `${publicBaseUrl}/v1/webhooks/mercadopago`,
             expiresAt: new Date(input.deadline),
           },
-          `preference:${input.orderId}`,
+          preferenceKey(input.orderId),
         ),
       );
       await attachCheckout(db, input.orderId, { preferenceId: preference.id, checkoutUrl: preference.initPoint });
@@ -65,7 +58,7 @@ export function createPaymentActivities({ db, mercadopago, publicBaseUrl }: Paym
 
     /** Reconciliation: every approved payment the provider holds for the order, oldest first. */
     async findApprovedPayments(input: { orderId: string }) {
-      const payments = await provider(() => mercadopago.searchPaymentsByExternalReference(input.orderId));
+      const payments = await callProvider(() => mercadopago.searchPaymentsByExternalReference(input.orderId));
       return payments
         .filter((payment) => payment.status === 'approved')
         .map((payment) => ({
@@ -78,7 +71,7 @@ export function createPaymentActivities({ db, mercadopago, publicBaseUrl }: Paym
 
     /** The first version of reconciliation, kept for executions that started before the patch. */
     async findApprovedPayment(input: { orderId: string }) {
-      const payments = await provider(() => mercadopago.searchPaymentsByExternalReference(input.orderId));
+      const payments = await callProvider(() => mercadopago.searchPaymentsByExternalReference(input.orderId));
       const approved = payments.find((payment) => payment.status === 'approved');
       return approved
         ? {
@@ -101,8 +94,10 @@ export function createPaymentActivities({ db, mercadopago, publicBaseUrl }: Paym
       amountMinor: number;
       reason: string;
     }): Promise<{ refundId: string | null }> {
-      const payment = await provider(() => mercadopago.getPayment(input.paymentId));
-      return provider(() => refundRemainder(mercadopago, payment, { orderId: input.orderId, amountMinor: input.amountMinor }));
+      const payment = await callProvider(() => mercadopago.getPayment(input.paymentId));
+      return callProvider(() =>
+        refundRemainder(mercadopago, payment, { orderId: input.orderId, amountMinor: input.amountMinor }),
+      );
     },
   };
 }
@@ -113,9 +108,8 @@ export function createPaymentActivities({ db, mercadopago, publicBaseUrl }: Paym
  * in MercadoPago's back office never asks for the full amount again. Nothing left: the existing
  * refund is the answer; a charged-back payment: the buyer has the money and no refund is made.
  *
- * Idempotency key `refund:<order>:<payment>`, with `:after-<refunded>` once something was refunded:
- * it follows the provider's state, so retries and the two paths share one key (the money goes back
- * once), while a remainder after a new partial refund is a new request rather than a key conflict.
+ * Idempotency key: refundKey, which follows the provider's state, so retries and the two paths
+ * share one key and the money goes back once.
  */
 export async function refundRemainder(
   mercadopago: MercadoPagoClient,
@@ -127,8 +121,7 @@ export async function refundRemainder(
   if (payment.status === 'charged_back') return { refundId: null };
   const remainder = Math.min(want.amountMinor, payment.amountMinor) - payment.refundedMinor;
   if (remainder <= 0) return existing();
-  const base = `refund:${want.orderId}:${payment.id}`;
-  const key = payment.refundedMinor === 0 ? base : `${base}:after-${payment.refundedMinor}`;
+  const key = refundKey({ orderId: want.orderId, paymentId: payment.id, refundedMinor: payment.refundedMinor });
   const refund = await mercadopago.refundPayment(payment.id, key, { currency: payment.currencyId, amountMinor: remainder });
   return { refundId: refund.id };
 }
