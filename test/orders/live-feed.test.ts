@@ -3,7 +3,7 @@ import { startStack, type TestStack } from '../support/stack';
 import { httpClient, type HttpClient } from '../support/http';
 import { addMember, registerUser } from '../support/fixtures';
 import { openStream } from '../board/sse';
-import { act, openCafe, orderWithStatus, pay, placeOrder } from '../support/orders';
+import { act, eventually, openCafe, orderWithStatus, pay, placeOrder } from '../support/orders';
 
 interface FeedEvent {
   orderId: string;
@@ -136,5 +136,28 @@ describe('live order feed (SSE)', () => {
       await sse.until((seen) => seen.some((message) => message.data.orderId === order.id));
       await sse.cancel();
     }
+  });
+
+  it('when the feed loses its Postgres connection, then open streams end with RECONNECT and a new stream sees changes again', async () => {
+    const cafe = await openCafe(api);
+    const path = `/v1/businesses/${cafe.id}/orders/stream`;
+    const { sse } = await openStream(stack.baseUrl, path, cafe.owner.token);
+
+    // Only this run's database: other runs on the same server keep their feeds.
+    await stack.db.raw(
+      "select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'cafe-flow-order-feed' and datname = current_database()",
+    );
+    const messages = await sse.toEnd(10_000);
+    expect(messages.at(-1)).to.deep.include({ event: 'end', data: { reason: 'RECONNECT' } });
+
+    const again = await eventually(
+      () => openStream(stack.baseUrl, path, cafe.owner.token),
+      ({ response }) => response.status === 200,
+    );
+    const customer = await registerUser(api);
+    const order = await placeOrder(api, customer, cafe);
+    const seen = await again.sse.until((events) => events.some((message) => message.data.orderId === order.id));
+    expect(seen.map((message) => message.data.type)).to.include('placed');
+    await again.sse.cancel();
   });
 });
