@@ -21,7 +21,9 @@ RUN npm ci
 COPY . .
 RUN npm run build \
     && npm run build:workflows \
-    && test -f dist/workflow-bundle.js
+    && test -f dist/workflow-bundle.js \
+    # tsc compiles only .ts: the staff board's static files go beside the compiled routes.
+    && cp -r api/board/static dist/api/board/static
 
 FROM base AS prod-deps
 COPY package.json package-lock.json ./

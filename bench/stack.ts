@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createDb, migrateLatest, type Db } from '../db/knex';
 import { loadConfig, type Config } from '../lib/config';
+import { buildWorkflowBundle } from '../scripts/build-workflow-bundle';
 import { answers, freePort, spawnNode, waitUntil, type Cleanup, type NodeProcess } from './processes';
 import type { ProcessGroup } from './proc-stats';
 import { startPostgres, type BenchPostgres } from './postgres';
@@ -109,6 +110,9 @@ async function workerSlots(metricsUrl: string): Promise<Record<string, number>> 
 
 async function startApplication(cleanup: Cleanup, dataDir: string, env: Record<string, string>, apiPort: number) {
   const temporalMetricsPort = await freePort();
+  // As production runs it: a prebuilt bundle, so the worker's memory is the worker's, not webpack's.
+  const workflowBundle = path.join(dataDir, 'workflow-bundle.js');
+  await buildWorkflowBundle(workflowBundle);
   const worker = spawnNode(
     cleanup,
     'worker',
@@ -117,12 +121,13 @@ async function startApplication(cleanup: Cleanup, dataDir: string, env: Record<s
       ...env,
       WORKER_METRICS_PORT: String(await freePort()),
       TEMPORAL_METRICS_PORT: String(temporalMetricsPort),
+      WORKFLOW_BUNDLE_PATH: workflowBundle,
       BACKUP_DIR: path.join(dataDir, 'backups'),
     },
     path.join(dataDir, 'worker.log'),
   );
   const temporalMetricsUrl = `http://127.0.0.1:${temporalMetricsPort}/metrics`;
-  // The worker bundles the workflows at start: tens of seconds on a busy machine.
+  // Slow to start on a busy machine (the prebuilt bundle still has to load).
   await waitUntil('worker', async () => worker.tail(400).includes('worker running'), { timeoutMs: 180_000, process: worker });
 
   const apiEnv = { ...env, PORT: String(apiPort), METRICS_PORT: String(await freePort()) };
