@@ -35,6 +35,8 @@ const envSchema = z.object({
   METRICS_PORT: port.default(9464),
   WORKER_METRICS_PORT: port.default(9466),
   TEMPORAL_METRICS_PORT: port.default(9465),
+  // A prebuilt workflow bundle (npm run build:workflows -- --out <file>): the worker starts without webpack.
+  WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
   // Worker Deployment Versioning: orders stay on the build that started them (docs/architecture.md).
   // Off by default so a fresh `npm start` needs no "set current version" step; production turns it on.
   WORKER_VERSIONING: z.enum(['on', 'off']).default('off'),
@@ -129,6 +131,12 @@ const envSchema = z.object({
   MERCADOPAGO_API_URL: z.url().default('https://api.mercadopago.com'),
   MERCADOPAGO_WEBHOOK_TOLERANCE_SECONDS: positiveInt.default(300),
   MERCADOPAGO_TIMEOUT_MS: positiveInt.default(10_000),
+  // Unsigned IPN hints cost us a provider fetch: accepted per client IP and minute, and one stored
+  // row per (topic, id) and dedupe window however many arrive.
+  WEBHOOK_UNSIGNED_PER_MINUTE: positiveInt.default(60),
+  WEBHOOK_UNSIGNED_DEDUPE_SECONDS: positiveInt.default(60),
+  // Processed notifications are pruned after this many days (daily schedule); pending ones never are.
+  WEBHOOK_RETENTION_DAYS: positiveInt.default(30),
 
   // Binaries of the Temporal CLI and test server; scripts/install-temporal.sh puts them in .tools/.
   TEMPORAL_CLI_PATH: z.string().optional(),
@@ -289,10 +297,16 @@ const configSchema = checkedEnv.superRefine(checkProduction).transform((env) => 
       webhookToleranceSeconds: env.MERCADOPAGO_WEBHOOK_TOLERANCE_SECONDS,
       timeoutMs: env.MERCADOPAGO_TIMEOUT_MS,
     },
+    webhooks: {
+      unsignedPerMinute: env.WEBHOOK_UNSIGNED_PER_MINUTE,
+      unsignedDedupeSeconds: env.WEBHOOK_UNSIGNED_DEDUPE_SECONDS,
+      retentionDays: env.WEBHOOK_RETENTION_DAYS,
+    },
     sentry: { dsn: env.SENTRY_DSN, environment: env.SENTRY_ENVIRONMENT ?? env.NODE_ENV },
     worker: {
       metricsPort: env.WORKER_METRICS_PORT,
       temporalMetricsPort: env.TEMPORAL_METRICS_PORT,
+      workflowBundlePath: env.WORKFLOW_BUNDLE_PATH,
       taskQueues: env.WORKER_TASK_QUEUES,
       versioning: {
         enabled: env.WORKER_VERSIONING === 'on',

@@ -16,6 +16,7 @@ import { workflowsPath } from './worker';
 import { createQueueWorkers, type QueueWorker } from './queues';
 import { workflowCode } from './deployment';
 import { ensureSchedules } from './schedules';
+import { startWebhookRelay } from './webhook-relay';
 import { startMailRelay } from './mail-relay';
 
 export interface RunningWorker {
@@ -58,7 +59,9 @@ export async function startWorker(
   });
   const connection = await connectWorker({ ...config.temporal, address: config.temporal.address });
   const temporal = await connectClient({ ...config.temporal, address: config.temporal.address });
-  const workflows = await workflowCode(config.worker.versioning, existsSync(prebuiltBundle) ? prebuiltBundle : undefined);
+  const bundlePath = config.worker.workflowBundlePath ?? (existsSync(prebuiltBundle) ? prebuiltBundle : undefined);
+  if (bundlePath && !existsSync(bundlePath)) throw new Error(`WORKFLOW_BUNDLE_PATH: ${bundlePath} does not exist`);
+  const workflows = await workflowCode(config.worker.versioning, bundlePath);
   const kinds = config.worker.taskQueues;
   const workers = await createQueueWorkers({
     connection,
@@ -85,6 +88,10 @@ export async function startWorker(
   // A missing schedule must not keep orders from being processed: log it, alerts catch the rest.
   if (kinds.includes('maintenance'))
     await ensureSchedules(temporal, config).catch((error) => logger.error({ err: error }, 'maintenance schedules not ensured'));
+  // Stored MercadoPago notifications reach their orders from the process that serves the orders.
+  const relay = kinds.includes('orders')
+    ? startWebhookRelay({ db, logger, metrics, mercadopago, temporal }, { databaseUrl: config.database.url })
+    : undefined;
   // Customer mail leaves from here too; without SMTP_URL it waits in the outbox (and the backlog alert says so).
   const mailRelay =
     kinds.includes('orders') && config.mail.smtpUrl
@@ -104,6 +111,7 @@ export async function startWorker(
   );
 
   const done = runAll(workers).finally(async () => {
+    await relay?.stop();
     await mailRelay?.stop();
     await metricsServer.close();
     await connection.close();
