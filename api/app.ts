@@ -65,13 +65,13 @@ export function createApp(deps: AppDeps) {
   registerOrderRoutes(routes, orders, orderFeed, config.streams);
   const webhooks = createWebhooksService({
     db,
-    temporal: deps.temporal,
     logger,
     metrics,
     settings: {
       secret: config.mercadopago.webhookSecret,
       toleranceSeconds: config.mercadopago.webhookToleranceSeconds,
-      taskQueue: config.temporal.taskQueue,
+      unsignedPerMinute: config.webhooks.unsignedPerMinute,
+      unsignedDedupeSeconds: config.webhooks.unsignedDedupeSeconds,
     },
   });
   registerWebhookRoutes(routes, webhooks);

@@ -12,13 +12,15 @@ import { createDb, pingDb, type Db } from '../../db/knex';
 import { TASK_QUEUE_KINDS, type Config } from '../../lib/config';
 import { createLogger, type Logger } from '../../lib/logger';
 import { createMetrics, type Metrics } from '../../lib/metrics';
+import { payloadDataConverter } from '../../lib/payload-codec';
 import { pingTemporal } from '../../lib/temporal';
 import { startMercadoPagoEmulator, type MercadoPagoEmulator } from '../../scripts/mercadopago-emulator';
+import { startWebhookRelay, type WebhookRelay } from '../../workers/webhook-relay';
+import { startMailRelay, type MailRelay } from '../../workers/mail-relay';
 import { createQueueWorkers } from '../../workers/queues';
 import { createActivities } from '../../workers/worker';
-import { startMailRelay, type MailRelay } from '../../workers/mail-relay';
 import { testConfig } from './env';
-import { runWorker, temporalDevServer, uniqueTaskQueue, workflowBundle, type RunningWorker } from './temporal';
+import { codecClient, runWorker, temporalDevServer, uniqueTaskQueue, workflowBundle, type RunningWorker } from './temporal';
 
 /** Every log line the stack writes during a test, kept to assert on (and to scan for secrets). */
 export class LogCapture extends Writable {
@@ -43,12 +45,15 @@ export interface TestStack {
   taskQueue: string;
   maintenanceTaskQueue: string;
   worker: RunningWorker;
-  /** Starts a fresh worker (after `worker.stop()`), as a restarted process would. */
-  restartWorker(): Promise<RunningWorker>;
+  /** Hands stored webhook notifications to their orders, as the worker process does in production. */
+  relay: WebhookRelay;
+  restartRelay(): Promise<void>;
   /** Sends the mail outbox when the stack's env sets SMTP_URL (test/support/mail.ts), as the worker process does. */
   mailRelay?: MailRelay;
   /** Stops the mail relay (cutting off sends still in flight after `graceMs`) and starts a fresh one. */
   restartMailRelay(graceMs?: number): Promise<void>;
+  /** Starts a fresh worker (after `worker.stop()`), as a restarted process would. */
+  restartWorker(): Promise<RunningWorker>;
   stop(): Promise<void>;
 }
 
@@ -85,7 +90,8 @@ export async function startStack(options: StackOptions): Promise<TestStack> {
   const logger = createLogger({ level: config.log.level, name: `test-${options.name}`, destination: logs });
   const db = createDb({ url: config.database.url as string, poolMax: 5 });
   const metrics = createMetrics({ defaultMetrics: false });
-  const client = env.client;
+  // Encrypts as the API does; `env.client` reads the raw history.
+  const client = codecClient(env, config.temporal.payloadKeys);
   const { app, close: closeApp } = createApp({
     config,
     db,
@@ -122,6 +128,7 @@ export async function startStack(options: StackOptions): Promise<TestStack> {
       kinds: [...TASK_QUEUE_KINDS],
       deps: activityDeps,
       activities: buildActivities(),
+      dataConverter: payloadDataConverter(config.temporal.payloadKeys),
       workflowBundle: await workflowBundle(),
     });
     const running = await Promise.all(workers.map(({ worker, taskQueue: queue }) => runWorker(worker, queue)));
@@ -134,6 +141,12 @@ export async function startStack(options: StackOptions): Promise<TestStack> {
     };
   };
 
+  // The webhook relay runs in the worker process in production; here, beside the in-process worker.
+  const startRelay = () =>
+    startWebhookRelay(
+      { db, logger, metrics, mercadopago, temporal: client },
+      { databaseUrl: config.database.url as string, pollIntervalMs: 500 },
+    );
   const startMail = () =>
     config.mail.smtpUrl
       ? startMailRelay(
@@ -158,12 +171,18 @@ export async function startStack(options: StackOptions): Promise<TestStack> {
       stack.worker = await startOne();
       return stack.worker;
     },
+    relay: startRelay(),
+    async restartRelay() {
+      await stack.relay.stop();
+      stack.relay = startRelay();
+    },
     mailRelay: startMail(),
     async restartMailRelay(graceMs) {
       await stack.mailRelay?.stop(graceMs);
       stack.mailRelay = startMail();
     },
     async stop() {
+      await stack.relay.stop();
       await stack.mailRelay?.stop(1000);
       await stack.worker?.stop();
       await closeApp();
