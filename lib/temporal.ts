@@ -3,14 +3,19 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
+import type { SearchAttributeType } from '@temporalio/common';
 import { temporal as proto } from '@temporalio/proto';
+import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/orders/search-attributes';
 import type { Config } from './config';
 import { payloadDataConverter } from './payload-codec';
 
-/** Custom search attributes the product writes; operators filter orders by them in the Temporal UI. */
-export const SEARCH_ATTRIBUTES = { BusinessId: 'Keyword', OrderStatus: 'Keyword' } as const;
-
-export const TEMPORAL_VERSIONS = { cli: '1.9.1', testServer: '1.40.0' } as const;
+/**
+ * Custom search attributes the product writes, name to type; operators filter orders by them in the
+ * Temporal UI. Derived from the workflow's keys (workflows/orders/search-attributes.ts), the one definition.
+ */
+export const SEARCH_ATTRIBUTES: Readonly<Record<string, SearchAttributeType>> = Object.fromEntries(
+  SEARCH_ATTRIBUTE_KEYS.map((key) => [key.name, key.type]),
+);
 
 const projectRoot = path.resolve(__dirname, '..');
 

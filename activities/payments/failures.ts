@@ -8,7 +8,7 @@ export { PaymentFailure };
  * Provider errors: 4xx (other than 408/429) will not get better by retrying, so they become
  * non-retryable failures with a type; everything else is rethrown for Temporal to retry.
  */
-export function asActivityFailure(error: unknown): unknown {
+function asActivityFailure(error: unknown): unknown {
   if (isMercadoPagoApiError(error) && !error.retryable) {
     return ApplicationFailure.nonRetryable(`MercadoPago refused the request: ${error.message}`, PaymentFailure.ProviderRejected, {
       status: error.status ?? null,

@@ -28,8 +28,6 @@ export const toPaymentUpdate = (payment: MercadoPagoPayment): PaymentUpdate => (
   currency: payment.currencyId ?? '',
 });
 
-export type PaymentSync = ReturnType<typeof createPaymentSync>;
-
 /**
  * Hands the provider's own view of a payment to the order it belongs to. Nothing from a
  * notification is trusted but the resource id: the payment is always fetched. Provider errors are

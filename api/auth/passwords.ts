@@ -69,8 +69,6 @@ export interface HasherSettings {
   passwordHashQueueTimeoutMs: number;
 }
 
-export type PasswordHasher = ReturnType<typeof createPasswordHasher>;
-
 /**
  * Every scrypt call of the process goes through one semaphore sized to the memory budget, so a
  * burst of logins queues instead of allocating 64 MiB per request at once. A hash made with

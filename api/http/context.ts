@@ -14,8 +14,3 @@ export interface AppState extends DefaultState {
 }
 
 export type AppContext = Context & { state: AppState };
-
-export function requireUser(ctx: AppContext): AuthenticatedUser {
-  if (!ctx.state.user) throw new Error('route declared auth but no user was set');
-  return ctx.state.user;
-}

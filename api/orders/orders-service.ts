@@ -213,7 +213,7 @@ export function createOrdersService({ db, temporal, settings }: { db: Db; tempor
       }
     },
 
-    /** Which business an order belongs to, for the SSE feed's authorisation. */
+    /** Refuses anyone without a staff role (owner, manager, staff) in the café: the SSE feed's authorisation. */
     requireStaff: (userId: string, businessId: string) => requireRole(db, businessId, userId, STAFF),
 
     /** The order's customer only: anyone else, staff included, gets 404 as for an unknown id. */

@@ -90,11 +90,6 @@ export async function removeMembership(db: Executor, businessId: string, userId:
   return MembershipModel.query(db).deleteById([businessId, userId]);
 }
 
-export async function countOwners(db: Executor, businessId: string): Promise<number> {
-  const row = await db('memberships').where({ businessId, role: 'owner' }).count({ n: '*' }).first();
-  return Number(row?.n ?? 0);
-}
-
 export type InvitedRole = Exclude<Role, 'owner'>;
 
 export interface Invitation {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { canConnect, createDb, dropDatabase, ensureDatabase, migrateLatest, withDatabase, type Db } from '../../db/knex';
+import { canConnect, createDb, dropDatabase, ensureDatabase, migrateLatest, withDatabase } from '../../db/knex';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../scripts/stack/embedded-postgres';
 
 /**
@@ -42,8 +42,4 @@ export async function tearDownTestDatabase(): Promise<void> {
 export function testAdminUrl(): string {
   if (!adminUrl) throw new Error('test database not set up');
   return adminUrl;
-}
-
-export async function truncateAll(db: Db): Promise<void> {
-  await db.raw('truncate users, businesses, login_throttles restart identity cascade');
 }

@@ -54,13 +54,6 @@ export interface PaymentInstructions {
   checkoutUrl: string | null;
 }
 
-export interface PaymentRecord {
-  paymentId: string;
-  status: string;
-  amountMinor: number;
-  at: string;
-}
-
 export interface OrderView {
   orderId: string;
   businessId: string;
