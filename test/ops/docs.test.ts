@@ -54,9 +54,9 @@ describe('ops: scripts', function () {
     expect(result.status, describeFailure(result)).to.equal(0);
   });
 
-  it('when reading install-system-deps.sh, then it installs every package the ops tests and backups need', function () {
+  it('when reading install-system-deps.sh, then it installs every package the ops tests, backups and the board browser test need', function () {
     const script = readRepoFile('scripts/install-system-deps.sh');
-    expect(script).to.include('readonly PACKAGES=(nginx prometheus openssl shellcheck postgresql-client-15)');
+    expect(script).to.include('readonly PACKAGES=(nginx prometheus openssl shellcheck postgresql-client-15 chromium)');
     expect(fs.statSync(repoPath('scripts/install-system-deps.sh')).mode & 0o111, 'executable').to.not.equal(0);
   });
 });

@@ -31,6 +31,9 @@ export const APP_METRICS = [
   'mail_messages_total',
   'mail_outbox_pending',
   'mail_outbox_oldest_pending_seconds',
+  'webhook_relay_notifications_total',
+  'webhook_relay_pending',
+  'webhook_relay_oldest_pending_seconds',
 ] as const;
 
 /** Histograms among the above and the SDK metrics: _bucket, _sum and _count are theirs. */

@@ -71,6 +71,8 @@ describe('ops: Prometheus and alert rules', function () {
   });
 
   describe('promtool', function () {
+    // promtool test rules runs every alert's cases: slow on a loaded 2-core machine.
+    this.timeout(180_000);
     it('when promtool checks prometheus.yml, then the config and its rule files are valid', function () {
       const result = run(promtool, ['check', 'config', repoPath('monitoring/prometheus.yml')]);
       expect(result.status, describeFailure(result)).to.equal(0);

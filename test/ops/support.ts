@@ -51,7 +51,7 @@ export function requireTool(name: string, debianPackage: string): string {
 }
 
 export function run(tool: string, args: string[], options: { cwd?: string } = {}): SpawnSyncReturns<string> {
-  const result = spawnSync(tool, args, { cwd: options.cwd ?? repoRoot, encoding: 'utf8', timeout: 60_000 });
+  const result = spawnSync(tool, args, { cwd: options.cwd ?? repoRoot, encoding: 'utf8', timeout: 150_000 });
   if (result.error) throw result.error;
   return result;
 }
