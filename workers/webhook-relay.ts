@@ -2,7 +2,6 @@ import { isMercadoPagoApiError } from '../activities/payments/mercadopago-client
 import { createPaymentSync, type PaymentSyncDeps } from '../activities/payments/payment-sync';
 import { listenTo } from '../db/listen';
 import * as webhooks from '../db/repositories/webhooks';
-import type { Logger } from '../lib/logger';
 import type { NotificationTopic } from '../workflows/payments/contracts';
 
 export interface RelaySettings {

@@ -44,14 +44,10 @@ export const BusinessSchema = z
     id: z.uuid(),
     name: z.string(),
     currency: z.string(),
-    currencyExponent: z
-      .number()
-      .int()
-      .nullable()
-      .meta({
-        description:
-          'Decimals of `currency`: amounts are integer minor units, e.g. 250000 ARS (2) is 2500.00, 5000 CLP (0) is 5000',
-      }),
+    currencyExponent: z.number().int().nullable().meta({
+      description:
+        'Decimals of `currency`: amounts are integer minor units, e.g. 250000 ARS (2) is 2500.00, 5000 CLP (0) is 5000',
+    }),
     timeZone: z.string(),
     paymentTimeoutSeconds: z.number().int().nullable(),
     role: z.enum(['owner', 'manager', 'staff']).nullable(),

@@ -122,7 +122,9 @@ export function createWebhooksService(deps: { db: Db; logger: Logger; metrics: M
       }
       const signed = Boolean(incoming.signature);
       const stored = await recordNotification(db, {
-        id: notificationKey({ ...what, topic: what.topic }, incoming.requestId, { windowSeconds: settings.unsignedDedupeSeconds }),
+        id: notificationKey({ ...what, topic: what.topic }, incoming.requestId, {
+          windowSeconds: settings.unsignedDedupeSeconds,
+        }),
         provider: 'mercadopago',
         kind: what.kind,
         topic: what.topic,
