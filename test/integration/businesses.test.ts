@@ -1,26 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { createCafe, registerUser, type TestUser, cafeWithCast as fixtureCafeWithCast, type Role } from '../support/fixtures';
-import { httpClient, type HttpClient } from '../support/http';
-import { startStack, type TestStack } from '../support/stack';
+import { useOrderStack } from '../support/use-stack';
 
 describe('businesses', () => {
-  let stack: TestStack;
-  let api: HttpClient;
-
-  before(async () => {
-    stack = await startStack({ name: 'businesses', withWorker: false, env: { RATE_LIMIT_PER_MINUTE: '100000' } });
-    api = httpClient(stack.baseUrl);
+  const the = useOrderStack({
+    name: 'businesses',
+    withWorker: false,
+    env: { RATE_LIMIT_PER_MINUTE: '100000' },
+    cafe: false,
+    customer: false,
   });
-  after(() => stack?.stop());
 
-  const cafeWithCast = () => fixtureCafeWithCast(api);
+  const cafeWithCast = () => fixtureCafeWithCast(the.api);
 
   describe('create, list and read', () => {
     it('when a user creates a café, then 201 with a Location and they are its owner', async () => {
-      const owner = await registerUser(api);
+      const owner = await registerUser(the.api);
 
-      const res = await api.post(
+      const res = await the.api.post(
         '/v1/businesses',
         { name: '  Café Tortoni  ', currency: 'ARS', timeZone: 'America/Argentina/Buenos_Aires', paymentTimeoutSeconds: 600 },
         { token: owner.token },
@@ -36,36 +34,36 @@ describe('businesses', () => {
         paymentTimeoutSeconds: 600,
         role: 'owner',
       });
-      const members = await api.get(`/v1/businesses/${res.body.id}/members`, { token: owner.token });
+      const members = await the.api.get(`/v1/businesses/${res.body.id}/members`, { token: owner.token });
       expect(members.body.data).to.deep.equal([{ userId: owner.id, email: owner.email, name: 'Test User', role: 'owner' }]);
     });
 
     it('when no payment timeout is given, then it is null (the default applies)', async () => {
-      const owner = await registerUser(api);
+      const owner = await registerUser(the.api);
 
-      const cafe = await createCafe(api, owner);
+      const cafe = await createCafe(the.api, owner);
 
       expect((cafe as unknown as { paymentTimeoutSeconds: unknown }).paymentTimeoutSeconds).to.equal(null);
     });
 
     it('when a user lists their cafés, then exactly those where they have a role, each with that role', async () => {
       const { cafe, cast } = await cafeWithCast();
-      const own = await createCafe(api, cast.staff, { name: 'Staff side project' });
+      const own = await createCafe(the.api, cast.staff, { name: 'Staff side project' });
 
-      const res = await api.get('/v1/businesses', { token: cast.staff.token });
+      const res = await the.api.get('/v1/businesses', { token: cast.staff.token });
 
       expect(res.status).to.equal(200);
       expect(res.body.data.map((b: { id: string; role: string }) => [b.id, b.role])).to.deep.equal([
         [cafe.id, 'staff'],
         [own.id, 'owner'],
       ]);
-      expect((await api.get('/v1/businesses', { token: cast.customer.token })).body.data).to.deep.equal([]);
+      expect((await the.api.get('/v1/businesses', { token: cast.customer.token })).body.data).to.deep.equal([]);
     });
 
     it('when a member reads the café, then its profile with their role', async () => {
       const { cafe, cast } = await cafeWithCast();
 
-      const res = await api.get(`/v1/businesses/${cafe.id}`, { token: cast.manager.token });
+      const res = await the.api.get(`/v1/businesses/${cafe.id}`, { token: cast.manager.token });
 
       expect(res.status).to.equal(200);
       expect(res.body).to.include({ id: cafe.id, name: 'Café Test', role: 'manager' });
@@ -74,25 +72,25 @@ describe('businesses', () => {
     it('when a customer reads the café, then its public profile with role null', async () => {
       const { cafe, cast } = await cafeWithCast();
 
-      const res = await api.get(`/v1/businesses/${cafe.id}`, { token: cast.customer.token });
+      const res = await the.api.get(`/v1/businesses/${cafe.id}`, { token: cast.customer.token });
 
       expect(res.status).to.equal(200);
       expect(res.body).to.include({ id: cafe.id, role: null });
     });
 
     it('when the café does not exist, then 404 NOT_FOUND', async () => {
-      const user = await registerUser(api);
+      const user = await registerUser(the.api);
 
-      const res = await api.get(`/v1/businesses/${randomUUID()}`, { token: user.token });
+      const res = await the.api.get(`/v1/businesses/${randomUUID()}`, { token: user.token });
 
       expect(res.status).to.equal(404);
       expect(res.body.error.code).to.equal('NOT_FOUND');
     });
 
     it('when the café id is not a UUID, then 400 VALIDATION_FAILED on the path', async () => {
-      const user = await registerUser(api);
+      const user = await registerUser(the.api);
 
-      const res = await api.get('/v1/businesses/not-a-uuid', { token: user.token });
+      const res = await the.api.get('/v1/businesses/not-a-uuid', { token: user.token });
 
       expect(res.status).to.equal(400);
       expect(res.body.error.code).to.equal('VALIDATION_FAILED');
@@ -102,17 +100,17 @@ describe('businesses', () => {
     it('when no token is sent, then 401 on every café route', async () => {
       const id = randomUUID();
       const calls = [
-        api.post('/v1/businesses', { name: 'x', currency: 'ARS', timeZone: 'UTC' }),
-        api.get('/v1/businesses'),
-        api.get(`/v1/businesses/${id}`),
-        api.patch(`/v1/businesses/${id}`, { name: 'x' }),
-        api.get(`/v1/businesses/${id}/members`),
-        api.post(`/v1/businesses/${id}/invitations`, { email: 'a@example.test', role: 'staff' }),
-        api.get(`/v1/businesses/${id}/invitations`),
-        api.delete(`/v1/businesses/${id}/invitations/${randomUUID()}`),
-        api.get('/v1/invitations'),
-        api.post('/v1/invitations/accept', { token: 'x' }),
-        api.delete(`/v1/businesses/${id}/members/${randomUUID()}`),
+        the.api.post('/v1/businesses', { name: 'x', currency: 'ARS', timeZone: 'UTC' }),
+        the.api.get('/v1/businesses'),
+        the.api.get(`/v1/businesses/${id}`),
+        the.api.patch(`/v1/businesses/${id}`, { name: 'x' }),
+        the.api.get(`/v1/businesses/${id}/members`),
+        the.api.post(`/v1/businesses/${id}/invitations`, { email: 'a@example.test', role: 'staff' }),
+        the.api.get(`/v1/businesses/${id}/invitations`),
+        the.api.delete(`/v1/businesses/${id}/invitations/${randomUUID()}`),
+        the.api.get('/v1/invitations'),
+        the.api.post('/v1/invitations/accept', { token: 'x' }),
+        the.api.delete(`/v1/businesses/${id}/members/${randomUUID()}`),
       ];
 
       for (const res of await Promise.all(calls)) {
@@ -125,10 +123,10 @@ describe('businesses', () => {
   describe('validation', () => {
     let owner: TestUser;
     before(async () => {
-      owner = await registerUser(api);
+      owner = await registerUser(the.api);
     });
     const create = (body: Record<string, unknown>) =>
-      api.post('/v1/businesses', { name: 'Café', currency: 'ARS', timeZone: 'UTC', ...body }, { token: owner.token });
+      the.api.post('/v1/businesses', { name: 'Café', currency: 'ARS', timeZone: 'UTC', ...body }, { token: owner.token });
 
     for (const [what, body, path] of [
       ['the currency is lower case', { currency: 'ars' }, 'currency'],
@@ -150,9 +148,9 @@ describe('businesses', () => {
     }
 
     it('when a patch is empty, then 400 VALIDATION_FAILED', async () => {
-      const cafe = await createCafe(api, owner);
+      const cafe = await createCafe(the.api, owner);
 
-      const res = await api.patch(`/v1/businesses/${cafe.id}`, {}, { token: owner.token });
+      const res = await the.api.patch(`/v1/businesses/${cafe.id}`, {}, { token: owner.token });
 
       expect(res.status).to.equal(400);
       expect(res.body.error.code).to.equal('VALIDATION_FAILED');
@@ -165,10 +163,10 @@ describe('businesses', () => {
       it(`when the ${role} renames the café, then ${status}`, async () => {
         const { cafe, cast } = await cafeWithCast();
 
-        const res = await api.patch(`/v1/businesses/${cafe.id}`, { name: `Renamed by ${role}` }, { token: cast[role].token });
+        const res = await the.api.patch(`/v1/businesses/${cafe.id}`, { name: `Renamed by ${role}` }, { token: cast[role].token });
 
         expect(res.status).to.equal(status);
-        const name = (await api.get(`/v1/businesses/${cafe.id}`, { token: cast.owner.token })).body.name;
+        const name = (await the.api.get(`/v1/businesses/${cafe.id}`, { token: cast.owner.token })).body.name;
         expect(name).to.equal(status === 200 ? `Renamed by ${role}` : 'Café Test');
         if (status === 200) expect(res.body).to.include({ name: `Renamed by ${role}`, role });
         if (status === 403) expect(res.body.error.code).to.equal('FORBIDDEN');
@@ -177,10 +175,10 @@ describe('businesses', () => {
     }
 
     it('when the owner clears the payment timeout, then it is null again', async () => {
-      const owner = await registerUser(api);
-      const cafe = await createCafe(api, owner, { paymentTimeoutSeconds: 300 });
+      const owner = await registerUser(the.api);
+      const cafe = await createCafe(the.api, owner, { paymentTimeoutSeconds: 300 });
 
-      const res = await api.patch(`/v1/businesses/${cafe.id}`, { paymentTimeoutSeconds: null }, { token: owner.token });
+      const res = await the.api.patch(`/v1/businesses/${cafe.id}`, { paymentTimeoutSeconds: null }, { token: owner.token });
 
       expect(res.status).to.equal(200);
       expect(res.body.paymentTimeoutSeconds).to.equal(null);
@@ -194,7 +192,7 @@ describe('businesses', () => {
         it(`when the ${role} lists the members, then ${status}`, async () => {
           const { cafe, cast } = await cafeWithCast();
 
-          const res = await api.get(`/v1/businesses/${cafe.id}/members`, { token: cast[role].token });
+          const res = await the.api.get(`/v1/businesses/${cafe.id}/members`, { token: cast[role].token });
 
           expect(res.status).to.equal(status);
           if (status === 200) {
@@ -222,10 +220,10 @@ describe('businesses', () => {
         it(`when the ${actor} removes the ${target}, then ${status}`, async () => {
           const { cafe, cast } = await cafeWithCast();
 
-          const res = await api.delete(`/v1/businesses/${cafe.id}/members/${cast[target].id}`, { token: cast[actor].token });
+          const res = await the.api.delete(`/v1/businesses/${cafe.id}/members/${cast[target].id}`, { token: cast[actor].token });
 
           expect(res.status).to.equal(status);
-          const members = (await api.get(`/v1/businesses/${cafe.id}/members`, { token: cast.owner.token })).body.data;
+          const members = (await the.api.get(`/v1/businesses/${cafe.id}/members`, { token: cast.owner.token })).body.data;
           const stillThere = members.some((m: { userId: string }) => m.userId === cast[target].id);
           expect(stillThere).to.equal(status !== 204);
         });
@@ -233,18 +231,18 @@ describe('businesses', () => {
 
       it('when a removed staff member comes back, then the café treats them as a stranger', async () => {
         const { cafe, cast } = await cafeWithCast();
-        await api.delete(`/v1/businesses/${cafe.id}/members/${cast.manager.id}`, { token: cast.owner.token });
+        await the.api.delete(`/v1/businesses/${cafe.id}/members/${cast.manager.id}`, { token: cast.owner.token });
 
-        const res = await api.patch(`/v1/businesses/${cafe.id}`, { name: 'Mine now' }, { token: cast.manager.token });
+        const res = await the.api.patch(`/v1/businesses/${cafe.id}`, { name: 'Mine now' }, { token: cast.manager.token });
 
         expect(res.status).to.equal(404);
-        expect((await api.get('/v1/businesses', { token: cast.manager.token })).body.data).to.deep.equal([]);
+        expect((await the.api.get('/v1/businesses', { token: cast.manager.token })).body.data).to.deep.equal([]);
       });
 
       it('when the owner removes themselves, then 409 MEMBER_IS_OWNER', async () => {
         const { cafe, cast } = await cafeWithCast();
 
-        const res = await api.delete(`/v1/businesses/${cafe.id}/members/${cast.owner.id}`, { token: cast.owner.token });
+        const res = await the.api.delete(`/v1/businesses/${cafe.id}/members/${cast.owner.id}`, { token: cast.owner.token });
 
         expect(res.status).to.equal(409);
         expect(res.body.error.code).to.equal('MEMBER_IS_OWNER');
@@ -253,7 +251,7 @@ describe('businesses', () => {
       it('when the user is not a member, then 404 NOT_FOUND', async () => {
         const { cafe, cast } = await cafeWithCast();
 
-        const res = await api.delete(`/v1/businesses/${cafe.id}/members/${cast.customer.id}`, { token: cast.owner.token });
+        const res = await the.api.delete(`/v1/businesses/${cafe.id}/members/${cast.customer.id}`, { token: cast.owner.token });
 
         expect(res.status).to.equal(404);
         expect(res.body.error.code).to.equal('NOT_FOUND');

@@ -5,8 +5,9 @@ import { createApp } from '../../api/app';
 import { AccessTokens } from '../../api/auth/tokens';
 import { createDb, pingDb, type Db } from '../../db/knex';
 import { pingTemporal } from '../../lib/temporal';
-import { httpClient, type HttpClient } from '../support/http';
-import { startStack, type TestStack } from '../support/stack';
+import { httpClient } from '../support/http';
+import { type TestStack } from '../support/stack';
+import { useOrderStack } from '../support/use-stack';
 
 /** A port that was just free: nothing listens there, so connecting is refused at once. */
 async function closedPort(): Promise<number> {
@@ -40,24 +41,17 @@ async function serveAppWithDb(stack: TestStack, db: Db) {
 }
 
 describe('health and readiness', () => {
-  let stack: TestStack;
-  let api: HttpClient;
-
-  before(async () => {
-    stack = await startStack({ name: 'health', withWorker: false });
-    api = httpClient(stack.baseUrl);
-  });
-  after(() => stack?.stop());
+  const the = useOrderStack({ name: 'health', withWorker: false, cafe: false, customer: false });
 
   it('when /health is called, then 200 {status: ok}', async () => {
-    const res = await api.get('/health');
+    const res = await the.api.get('/health');
 
     expect(res.status).to.equal(200);
     expect(res.body).to.deep.equal({ status: 'ok' });
   });
 
   it('when Postgres and Temporal are up, then /ready is 200 with both checks up', async () => {
-    const res = await api.get('/ready');
+    const res = await the.api.get('/ready');
 
     expect(res.status).to.equal(200);
     expect(res.body.status).to.equal('ready');
@@ -69,7 +63,7 @@ describe('health and readiness', () => {
   });
 
   it('when /ready is relayed by a proxy and every dependency is up, then 200 with the same stable shape', async () => {
-    const res = await api.get('/ready', { headers: { 'x-forwarded-for': '203.0.113.7' } });
+    const res = await the.api.get('/ready', { headers: { 'x-forwarded-for': '203.0.113.7' } });
 
     expect(res.status).to.equal(200);
     expect(res.body).to.deep.equal({ status: 'ready', checks: { postgres: { status: 'up' }, temporal: { status: 'up' } } });
@@ -81,7 +75,7 @@ describe('health and readiness', () => {
 
     before(async () => {
       deadDb = createDb({ url: `postgres://postgres@127.0.0.1:${await closedPort()}/cafe_flow`, poolMax: 1 });
-      served = await serveAppWithDb(stack, deadDb);
+      served = await serveAppWithDb(the.stack, deadDb);
     });
     after(async () => {
       await served?.stop();
@@ -113,7 +107,7 @@ describe('health and readiness', () => {
           status: 'not_ready',
           checks: { postgres: { status: 'down' }, temporal: { status: 'up' } },
         });
-        const logged = stack.logs.lines
+        const logged = the.stack.logs.lines
           .map((line) => JSON.parse(line))
           .find((entry) => entry.msg === 'readiness check failed' && entry.requestId === `ready-public-${what.length}`);
         expect(logged, 'the failure is logged with its reason').to.include({ check: 'postgres', status: 'down' });
@@ -128,7 +122,7 @@ describe('health and readiness', () => {
     });
 
     it('when an API call needs the database, then 503 SERVICE_UNAVAILABLE with Retry-After, not a 500', async () => {
-      const token = await new AccessTokens(stack.config.auth.jwtSecret, 60).sign({
+      const token = await new AccessTokens(the.stack.config.auth.jwtSecret, 60).sign({
         userId: '00000000-0000-4000-8000-000000000000',
         email: 'someone@example.test',
       });
@@ -143,10 +137,10 @@ describe('health and readiness', () => {
 
   describe('with the database pool shut down', () => {
     it('when /ready is called, then 503 with postgres down', async () => {
-      const db = createDb({ url: stack.config.database.url as string, poolMax: 1 });
+      const db = createDb({ url: the.stack.config.database.url as string, poolMax: 1 });
       await pingDb(db);
       await db.destroy();
-      const served = await serveAppWithDb(stack, db);
+      const served = await serveAppWithDb(the.stack, db);
 
       try {
         const res = await served.api.get('/ready');

@@ -1,35 +1,33 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { cafeWithCast, createCafe, registerUser, type Role, type TestUser } from '../support/fixtures';
-import { httpClient, type HttpClient } from '../support/http';
-import { startStack, type TestStack } from '../support/stack';
+import { useOrderStack } from '../support/use-stack';
 
 describe('invitations', () => {
-  let stack: TestStack;
-  let api: HttpClient;
-
-  before(async () => {
-    stack = await startStack({ name: 'invitations', withWorker: false, env: { RATE_LIMIT_PER_MINUTE: '100000' } });
-    api = httpClient(stack.baseUrl);
+  const the = useOrderStack({
+    name: 'invitations',
+    withWorker: false,
+    env: { RATE_LIMIT_PER_MINUTE: '100000' },
+    cafe: false,
+    customer: false,
   });
-  after(() => stack?.stop());
 
   const invite = (actor: TestUser, businessId: string, email: string, role: 'manager' | 'staff' = 'staff') =>
-    api.post(`/v1/businesses/${businessId}/invitations`, { email, role }, { token: actor.token });
-  const accept = (user: TestUser, token: string) => api.post('/v1/invitations/accept', { token }, { token: user.token });
+    the.api.post(`/v1/businesses/${businessId}/invitations`, { email, role }, { token: actor.token });
+  const accept = (user: TestUser, token: string) => the.api.post('/v1/invitations/accept', { token }, { token: user.token });
   const members = async (owner: TestUser, businessId: string) =>
-    (await api.get(`/v1/businesses/${businessId}/members`, { token: owner.token })).body.data as {
+    (await the.api.get(`/v1/businesses/${businessId}/members`, { token: owner.token })).body.data as {
       userId: string;
       role: string;
     }[];
   const roleIn = async (user: TestUser, businessId: string) =>
-    (await api.get(`/v1/businesses/${businessId}`, { token: user.token })).body.role as string | null;
+    (await the.api.get(`/v1/businesses/${businessId}`, { token: user.token })).body.role as string | null;
   const ghostEmail = () => `ghost-${randomUUID()}@example.test`;
 
   describe('inviting', () => {
     it('when a registered and an unregistered address are invited, then the answers are the same byte for byte but for the values that must differ', async () => {
-      const { cafe, cast } = await cafeWithCast(api);
-      const registered = await registerUser(api, 'Registered Person');
+      const { cafe, cast } = await cafeWithCast(the.api);
+      const registered = await registerUser(the.api, 'Registered Person');
       const unregistered = ghostEmail();
 
       const [forRegistered, forUnregistered] = [
@@ -65,16 +63,16 @@ describe('invitations', () => {
     });
 
     it('when someone is invited, then they are not a member until they accept', async () => {
-      const { cafe, cast } = await cafeWithCast(api);
-      const invitee = await registerUser(api);
+      const { cafe, cast } = await cafeWithCast(the.api);
+      const invitee = await registerUser(the.api);
 
       const res = await invite(cast.owner, cafe.id, invitee.email, 'manager');
 
       expect(res.status).to.equal(201);
       expect((await members(cast.owner, cafe.id)).map((m) => m.userId)).not.to.include(invitee.id);
       expect(await roleIn(invitee, cafe.id)).to.equal(null);
-      expect((await api.get(`/v1/businesses/${cafe.id}/orders`, { token: invitee.token })).status).to.equal(404);
-      expect((await api.get('/v1/businesses', { token: invitee.token })).body.data).to.deep.equal([]);
+      expect((await the.api.get(`/v1/businesses/${cafe.id}/orders`, { token: invitee.token })).status).to.equal(404);
+      expect((await the.api.get('/v1/businesses', { token: invitee.token })).body.data).to.deep.equal([]);
     });
 
     const cases: [Role, 'manager' | 'staff', number][] = [
@@ -87,13 +85,13 @@ describe('invitations', () => {
     ];
     for (const [actor, role, status] of cases) {
       it(`when the ${actor} invites a ${role}, then ${status}`, async () => {
-        const { cafe, cast } = await cafeWithCast(api);
+        const { cafe, cast } = await cafeWithCast(the.api);
         const email = ghostEmail();
 
         const res = await invite(cast[actor], cafe.id, email, role);
 
         expect(res.status, JSON.stringify(res.body)).to.equal(status);
-        const pending = (await api.get(`/v1/businesses/${cafe.id}/invitations`, { token: cast.owner.token })).body.data;
+        const pending = (await the.api.get(`/v1/businesses/${cafe.id}/invitations`, { token: cast.owner.token })).body.data;
         expect(pending.some((i: { email: string }) => i.email === email)).to.equal(status === 201);
         if (status === 403) expect(res.body.error.code).to.equal('FORBIDDEN');
         if (status === 404) expect(res.body.error.code).to.equal('NOT_FOUND');
@@ -101,9 +99,9 @@ describe('invitations', () => {
     }
 
     it('when the role is owner, then 400 VALIDATION_FAILED (ownership is not handed out)', async () => {
-      const { cafe, cast } = await cafeWithCast(api);
+      const { cafe, cast } = await cafeWithCast(the.api);
 
-      const res = await api.post(
+      const res = await the.api.post(
         `/v1/businesses/${cafe.id}/invitations`,
         { email: ghostEmail(), role: 'owner' },
         { token: cast.owner.token },
@@ -114,11 +112,11 @@ describe('invitations', () => {
     });
 
     it('when the token is stored, then only its SHA-256 is in the database', async () => {
-      const { cafe, cast } = await cafeWithCast(api);
+      const { cafe, cast } = await cafeWithCast(the.api);
 
       const res = await invite(cast.owner, cafe.id, ghostEmail());
 
-      const row = await stack.db('invitations').where({ id: res.body.id }).first();
+      const row = await the.stack.db('invitations').where({ id: res.body.id }).first();
       expect(res.body.token).to.match(/^[A-Za-z0-9_-]{43}$/);
       expect(row.tokenHash).to.equal(createHash('sha256').update(res.body.token).digest('hex'));
       expect(JSON.stringify(row)).not.to.include(res.body.token);
@@ -127,10 +125,10 @@ describe('invitations', () => {
 
   describe('accepting', () => {
     it('when the invitee accepts, then they are a member with the invited role and the invitation is no longer pending', async () => {
-      const { cafe, cast } = await cafeWithCast(api);
-      const invitee = await registerUser(api);
+      const { cafe, cast } = await cafeWithCast(the.api);
+      const invitee = await registerUser(the.api);
       const invited = await invite(cast.manager, cafe.id, invitee.email.toUpperCase());
-      const mine = (await api.get('/v1/invitations', { token: invitee.token })).body.data;
+      const mine = (await the.api.get('/v1/invitations', { token: invitee.token })).body.data;
 
       const res = await accept(invitee, invited.body.token);
 
@@ -151,16 +149,16 @@ describe('invitations', () => {
         name: 'Test User',
         role: 'staff',
       });
-      expect((await api.get('/v1/invitations', { token: invitee.token })).body.data).to.deep.equal([]);
-      const pending = (await api.get(`/v1/businesses/${cafe.id}/invitations`, { token: cast.owner.token })).body.data;
+      expect((await the.api.get('/v1/invitations', { token: invitee.token })).body.data).to.deep.equal([]);
+      const pending = (await the.api.get(`/v1/businesses/${cafe.id}/invitations`, { token: cast.owner.token })).body.data;
       expect(pending.map((i: { id: string }) => i.id)).not.to.include(invited.body.id);
     });
 
     it('when an address without an account is invited, then the person can register later and accept', async () => {
-      const { cafe, cast } = await cafeWithCast(api);
+      const { cafe, cast } = await cafeWithCast(the.api);
       const email = ghostEmail();
       const invited = await invite(cast.owner, cafe.id, email, 'manager');
-      const registered = await api.post('/v1/auth/register', { email, password: `pw-${randomUUID()}`, name: 'Late Joiner' });
+      const registered = await the.api.post('/v1/auth/register', { email, password: `pw-${randomUUID()}`, name: 'Late Joiner' });
       const newcomer = { email, token: registered.body.accessToken, id: registered.body.user.id } as TestUser;
 
       const res = await accept(newcomer, invited.body.token);
@@ -170,8 +168,8 @@ describe('invitations', () => {
     });
 
     it('when another user accepts the token, then 403 INVITATION_FOR_ANOTHER_ACCOUNT, they do not join, and the invitee still can', async () => {
-      const { cafe, cast } = await cafeWithCast(api);
-      const invitee = await registerUser(api);
+      const { cafe, cast } = await cafeWithCast(the.api);
+      const invitee = await registerUser(the.api);
       const invited = await invite(cast.owner, cafe.id, invitee.email, 'manager');
 
       const res = await accept(cast.customer, invited.body.token);
@@ -184,10 +182,10 @@ describe('invitations', () => {
     });
 
     it('when the invitation has expired, then 409 INVITATION_EXPIRED, no membership, and it is listed nowhere', async () => {
-      const { cafe, cast } = await cafeWithCast(api);
-      const invitee = await registerUser(api);
+      const { cafe, cast } = await cafeWithCast(the.api);
+      const invitee = await registerUser(the.api);
       const invited = await invite(cast.owner, cafe.id, invitee.email);
-      await stack
+      await the.stack
         .db('invitations')
         .where({ id: invited.body.id })
         .update({ expiresAt: new Date(Date.now() - 1000) });
@@ -197,12 +195,14 @@ describe('invitations', () => {
       expect(res.status).to.equal(409);
       expect(res.body.error.code).to.equal('INVITATION_EXPIRED');
       expect(await roleIn(invitee, cafe.id)).to.equal(null);
-      expect((await api.get('/v1/invitations', { token: invitee.token })).body.data).to.deep.equal([]);
-      expect((await api.get(`/v1/businesses/${cafe.id}/invitations`, { token: cast.owner.token })).body.data).to.deep.equal([]);
+      expect((await the.api.get('/v1/invitations', { token: invitee.token })).body.data).to.deep.equal([]);
+      expect((await the.api.get(`/v1/businesses/${cafe.id}/invitations`, { token: cast.owner.token })).body.data).to.deep.equal(
+        [],
+      );
     });
 
     it('when a new invitation has just been made, then it expires seven days later', async () => {
-      const { cafe, cast } = await cafeWithCast(api);
+      const { cafe, cast } = await cafeWithCast(the.api);
       const before = Date.now();
 
       const res = await invite(cast.owner, cafe.id, ghostEmail());
@@ -212,7 +212,7 @@ describe('invitations', () => {
     });
 
     it('when the token is unknown, then 404 INVITATION_NOT_FOUND', async () => {
-      const user = await registerUser(api);
+      const user = await registerUser(the.api);
 
       const res = await accept(user, 'not-a-token-anyone-was-given');
 
@@ -221,8 +221,8 @@ describe('invitations', () => {
     });
 
     it('when the invitee accepts twice, then both answers are 200 and they are a member once', async () => {
-      const { cafe, cast } = await cafeWithCast(api);
-      const invitee = await registerUser(api);
+      const { cafe, cast } = await cafeWithCast(the.api);
+      const invitee = await registerUser(the.api);
       const invited = await invite(cast.owner, cafe.id, invitee.email);
 
       const [first, second] = [await accept(invitee, invited.body.token), await accept(invitee, invited.body.token)];
@@ -232,11 +232,11 @@ describe('invitations', () => {
     });
 
     it('when a member who left comes back with their used token, then 409 INVITATION_ACCEPTED and they stay out', async () => {
-      const { cafe, cast } = await cafeWithCast(api);
-      const invitee = await registerUser(api);
+      const { cafe, cast } = await cafeWithCast(the.api);
+      const invitee = await registerUser(the.api);
       const invited = await invite(cast.owner, cafe.id, invitee.email);
       await accept(invitee, invited.body.token);
-      await api.delete(`/v1/businesses/${cafe.id}/members/${invitee.id}`, { token: cast.owner.token });
+      await the.api.delete(`/v1/businesses/${cafe.id}/members/${invitee.id}`, { token: cast.owner.token });
 
       const res = await accept(invitee, invited.body.token);
 
@@ -246,7 +246,7 @@ describe('invitations', () => {
     });
 
     it('when the owner accepts a staff invitation to their own café, then 409 MEMBER_IS_OWNER and they stay owner', async () => {
-      const { cafe, cast } = await cafeWithCast(api);
+      const { cafe, cast } = await cafeWithCast(the.api);
       const invited = await invite(cast.manager, cafe.id, cast.owner.email);
 
       const res = await accept(cast.owner, invited.body.token);
@@ -257,7 +257,7 @@ describe('invitations', () => {
     });
 
     it('when a staff member accepts a manager invitation, then their role changes and they appear once', async () => {
-      const { cafe, cast } = await cafeWithCast(api);
+      const { cafe, cast } = await cafeWithCast(the.api);
       const invited = await invite(cast.owner, cafe.id, cast.staff.email, 'manager');
 
       expect(await roleIn(cast.staff, cafe.id)).to.equal('staff');
@@ -271,38 +271,40 @@ describe('invitations', () => {
 
   describe('revoking and replacing', () => {
     it('when the invitation is revoked, then 204, its token answers 409 INVITATION_REVOKED and nobody joins', async () => {
-      const { cafe, cast } = await cafeWithCast(api);
-      const invitee = await registerUser(api);
+      const { cafe, cast } = await cafeWithCast(the.api);
+      const invitee = await registerUser(the.api);
       const invited = await invite(cast.owner, cafe.id, invitee.email);
 
-      const revoked = await api.delete(`/v1/businesses/${cafe.id}/invitations/${invited.body.id}`, { token: cast.manager.token });
+      const revoked = await the.api.delete(`/v1/businesses/${cafe.id}/invitations/${invited.body.id}`, {
+        token: cast.manager.token,
+      });
       const res = await accept(invitee, invited.body.token);
 
       expect(revoked.status).to.equal(204);
       expect(res.status).to.equal(409);
       expect(res.body.error.code).to.equal('INVITATION_REVOKED');
       expect(await roleIn(invitee, cafe.id)).to.equal(null);
-      expect((await api.get('/v1/invitations', { token: invitee.token })).body.data).to.deep.equal([]);
+      expect((await the.api.get('/v1/invitations', { token: invitee.token })).body.data).to.deep.equal([]);
     });
 
     it('when a manager revokes a manager invitation, then 403 and it stays pending', async () => {
-      const { cafe, cast } = await cafeWithCast(api);
+      const { cafe, cast } = await cafeWithCast(the.api);
       const invited = await invite(cast.owner, cafe.id, ghostEmail(), 'manager');
 
-      const res = await api.delete(`/v1/businesses/${cafe.id}/invitations/${invited.body.id}`, { token: cast.manager.token });
+      const res = await the.api.delete(`/v1/businesses/${cafe.id}/invitations/${invited.body.id}`, { token: cast.manager.token });
 
       expect(res.status).to.equal(403);
-      const pending = (await api.get(`/v1/businesses/${cafe.id}/invitations`, { token: cast.owner.token })).body.data;
+      const pending = (await the.api.get(`/v1/businesses/${cafe.id}/invitations`, { token: cast.owner.token })).body.data;
       expect(pending.map((i: { id: string }) => i.id)).to.deep.equal([invited.body.id]);
     });
 
     it('when an accepted invitation is revoked, then 409 INVITATION_ACCEPTED and the member stays', async () => {
-      const { cafe, cast } = await cafeWithCast(api);
-      const invitee = await registerUser(api);
+      const { cafe, cast } = await cafeWithCast(the.api);
+      const invitee = await registerUser(the.api);
       const invited = await invite(cast.owner, cafe.id, invitee.email);
       await accept(invitee, invited.body.token);
 
-      const res = await api.delete(`/v1/businesses/${cafe.id}/invitations/${invited.body.id}`, { token: cast.owner.token });
+      const res = await the.api.delete(`/v1/businesses/${cafe.id}/invitations/${invited.body.id}`, { token: cast.owner.token });
 
       expect(res.status).to.equal(409);
       expect(res.body.error.code).to.equal('INVITATION_ACCEPTED');
@@ -310,8 +312,8 @@ describe('invitations', () => {
     });
 
     it('when the same address is invited again, then only the newest token works', async () => {
-      const { cafe, cast } = await cafeWithCast(api);
-      const invitee = await registerUser(api);
+      const { cafe, cast } = await cafeWithCast(the.api);
+      const invitee = await registerUser(the.api);
       const first = await invite(cast.owner, cafe.id, invitee.email, 'staff');
       const second = await invite(cast.owner, cafe.id, invitee.email, 'manager');
 
@@ -327,9 +329,9 @@ describe('invitations', () => {
 
   describe('other tenants', () => {
     async function twoCafes() {
-      const [ownerA, ownerB] = [await registerUser(api), await registerUser(api)];
-      const a = await createCafe(api, ownerA, { name: 'Café A' });
-      const b = await createCafe(api, ownerB, { name: 'Café B' });
+      const [ownerA, ownerB] = [await registerUser(the.api), await registerUser(the.api)];
+      const a = await createCafe(the.api, ownerA, { name: 'Café A' });
+      const b = await createCafe(the.api, ownerB, { name: 'Café B' });
       const invitedToB = await invite(ownerB, b.id, ghostEmail());
       return { ownerA, ownerB, a, b, invitedToB };
     }
@@ -339,9 +341,9 @@ describe('invitations', () => {
 
       const answers = [
         await invite(ownerA, b.id, ownerA.email, 'manager'),
-        await api.get(`/v1/businesses/${b.id}/invitations`, { token: ownerA.token }),
-        await api.delete(`/v1/businesses/${b.id}/invitations/${invitedToB.body.id}`, { token: ownerA.token }),
-        await api.delete(`/v1/businesses/${a.id}/invitations/${invitedToB.body.id}`, { token: ownerA.token }),
+        await the.api.get(`/v1/businesses/${b.id}/invitations`, { token: ownerA.token }),
+        await the.api.delete(`/v1/businesses/${b.id}/invitations/${invitedToB.body.id}`, { token: ownerA.token }),
+        await the.api.delete(`/v1/businesses/${a.id}/invitations/${invitedToB.body.id}`, { token: ownerA.token }),
       ];
 
       for (const res of answers) {
@@ -349,11 +351,11 @@ describe('invitations', () => {
         expect(res.body.error.code).to.equal('NOT_FOUND');
         expect(JSON.stringify(res.body)).not.to.include(invitedToB.body.email);
       }
-      const pending = (await api.get(`/v1/businesses/${b.id}/invitations`, { token: ownerB.token })).body.data;
+      const pending = (await the.api.get(`/v1/businesses/${b.id}/invitations`, { token: ownerB.token })).body.data;
       expect(pending.map((i: { id: string; status: string }) => [i.id, i.status])).to.deep.equal([
         [invitedToB.body.id, 'pending'],
       ]);
-      expect((await api.get('/v1/invitations', { token: ownerA.token })).body.data).to.deep.equal([]);
+      expect((await the.api.get('/v1/invitations', { token: ownerA.token })).body.data).to.deep.equal([]);
       expect(await roleIn(ownerA, b.id)).to.equal(null);
     });
   });

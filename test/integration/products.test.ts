@@ -8,30 +8,28 @@ import {
   cafeWithCast as fixtureCafeWithCast,
   type Role,
 } from '../support/fixtures';
-import { httpClient, type HttpClient } from '../support/http';
-import { startStack, type TestStack } from '../support/stack';
+import { useOrderStack } from '../support/use-stack';
 
 describe('products', () => {
-  let stack: TestStack;
-  let api: HttpClient;
-
-  before(async () => {
-    stack = await startStack({ name: 'products', withWorker: false, env: { RATE_LIMIT_PER_MINUTE: '100000' } });
-    api = httpClient(stack.baseUrl);
+  const the = useOrderStack({
+    name: 'products',
+    withWorker: false,
+    env: { RATE_LIMIT_PER_MINUTE: '100000' },
+    cafe: false,
+    customer: false,
   });
-  after(() => stack?.stop());
 
-  const cafeWithCast = () => fixtureCafeWithCast(api);
+  const cafeWithCast = () => fixtureCafeWithCast(the.api);
 
   const productsOf = (businessId: string, user: TestUser, query = '') =>
-    api.get(`/v1/businesses/${businessId}/products${query}`, { token: user.token });
+    the.api.get(`/v1/businesses/${businessId}/products${query}`, { token: user.token });
 
   describe('create', () => {
     it('when the owner adds a product, then 201 with the price in minor units and the café currency', async () => {
-      const owner = await registerUser(api);
-      const cafe = await createCafe(api, owner, { currency: 'BRL' });
+      const owner = await registerUser(the.api);
+      const cafe = await createCafe(the.api, owner, { currency: 'BRL' });
 
-      const res = await api.post(
+      const res = await the.api.post(
         `/v1/businesses/${cafe.id}/products`,
         { name: 'Flat white', description: 'Double ristretto', category: 'Coffee', priceMinor: 450 },
         { token: owner.token },
@@ -51,10 +49,10 @@ describe('products', () => {
     });
 
     it('when the price is zero, then it is accepted (a free glass of water)', async () => {
-      const owner = await registerUser(api);
-      const cafe = await createCafe(api, owner);
+      const owner = await registerUser(the.api);
+      const cafe = await createCafe(the.api, owner);
 
-      const product = await addProduct(api, owner, cafe.id, { priceMinor: 0 });
+      const product = await addProduct(the.api, owner, cafe.id, { priceMinor: 0 });
 
       expect(product.priceMinor).to.equal(0);
     });
@@ -67,10 +65,10 @@ describe('products', () => {
       ['null', null],
     ] as const) {
       it(`when the price is ${what}, then 400 VALIDATION_FAILED on priceMinor`, async () => {
-        const owner = await registerUser(api);
-        const cafe = await createCafe(api, owner);
+        const owner = await registerUser(the.api);
+        const cafe = await createCafe(the.api, owner);
 
-        const res = await api.post(`/v1/businesses/${cafe.id}/products`, { name: 'Odd', priceMinor }, { token: owner.token });
+        const res = await the.api.post(`/v1/businesses/${cafe.id}/products`, { name: 'Odd', priceMinor }, { token: owner.token });
 
         expect(res.status).to.equal(400);
         expect(res.body.error.code).to.equal('VALIDATION_FAILED');
@@ -82,10 +80,10 @@ describe('products', () => {
     }
 
     it('when the name is missing and an unknown field is sent, then both are reported', async () => {
-      const owner = await registerUser(api);
-      const cafe = await createCafe(api, owner);
+      const owner = await registerUser(the.api);
+      const cafe = await createCafe(the.api, owner);
 
-      const res = await api.post(
+      const res = await the.api.post(
         `/v1/businesses/${cafe.id}/products`,
         { priceMinor: 100, colour: 'brown' },
         { token: owner.token },
@@ -101,7 +99,7 @@ describe('products', () => {
       it(`when the ${role} adds a product, then ${status}`, async () => {
         const { cafe, cast } = await cafeWithCast();
 
-        const res = await api.post(
+        const res = await the.api.post(
           `/v1/businesses/${cafe.id}/products`,
           { name: `By ${role}`, priceMinor: 100 },
           { token: cast[role].token },
@@ -114,9 +112,13 @@ describe('products', () => {
     }
 
     it('when the café does not exist, then 404', async () => {
-      const user = await registerUser(api);
+      const user = await registerUser(the.api);
 
-      const res = await api.post(`/v1/businesses/${randomUUID()}/products`, { name: 'x', priceMinor: 1 }, { token: user.token });
+      const res = await the.api.post(
+        `/v1/businesses/${randomUUID()}/products`,
+        { name: 'x', priceMinor: 1 },
+        { token: user.token },
+      );
 
       expect(res.status).to.equal(404);
       expect(res.body.error.code).to.equal('NOT_FOUND');
@@ -125,12 +127,12 @@ describe('products', () => {
 
   describe('list', () => {
     it('when anyone signed in reads the menu, then the live products sorted by category and name', async () => {
-      const owner = await registerUser(api);
-      const customer = await registerUser(api);
-      const cafe = await createCafe(api, owner);
-      await addProduct(api, owner, cafe.id, { name: 'Medialuna', category: 'Bakery', priceMinor: 150 });
-      await addProduct(api, owner, cafe.id, { name: 'Cortado', category: 'Coffee', priceMinor: 300 });
-      await addProduct(api, owner, cafe.id, { name: 'Alfajor', category: 'Bakery', priceMinor: 200 });
+      const owner = await registerUser(the.api);
+      const customer = await registerUser(the.api);
+      const cafe = await createCafe(the.api, owner);
+      await addProduct(the.api, owner, cafe.id, { name: 'Medialuna', category: 'Bakery', priceMinor: 150 });
+      await addProduct(the.api, owner, cafe.id, { name: 'Cortado', category: 'Coffee', priceMinor: 300 });
+      await addProduct(the.api, owner, cafe.id, { name: 'Alfajor', category: 'Bakery', priceMinor: 200 });
 
       const res = await productsOf(cafe.id, customer);
 
@@ -140,10 +142,10 @@ describe('products', () => {
     });
 
     it('when available=true is asked, then unavailable products are left out', async () => {
-      const owner = await registerUser(api);
-      const cafe = await createCafe(api, owner);
-      const shown = await addProduct(api, owner, cafe.id, { available: true });
-      await addProduct(api, owner, cafe.id, { available: false });
+      const owner = await registerUser(the.api);
+      const cafe = await createCafe(the.api, owner);
+      const shown = await addProduct(the.api, owner, cafe.id, { available: true });
+      await addProduct(the.api, owner, cafe.id, { available: false });
 
       const res = await productsOf(cafe.id, owner, '?available=true');
 
@@ -153,8 +155,8 @@ describe('products', () => {
     });
 
     it('when the query has an unknown parameter, then 400 VALIDATION_FAILED on the query', async () => {
-      const owner = await registerUser(api);
-      const cafe = await createCafe(api, owner);
+      const owner = await registerUser(the.api);
+      const cafe = await createCafe(the.api, owner);
 
       const res = await productsOf(cafe.id, owner, '?sort=price');
 
@@ -164,7 +166,7 @@ describe('products', () => {
     });
 
     it('when the café does not exist, then 404', async () => {
-      const user = await registerUser(api);
+      const user = await registerUser(the.api);
 
       const res = await productsOf(randomUUID(), user);
 
@@ -175,9 +177,9 @@ describe('products', () => {
   describe('update', () => {
     it('when the manager changes the price and availability, then both change and nothing else', async () => {
       const { cafe, cast } = await cafeWithCast();
-      const product = await addProduct(api, cast.owner, cafe.id, { name: 'Lágrima', category: 'Coffee', priceMinor: 280 });
+      const product = await addProduct(the.api, cast.owner, cafe.id, { name: 'Lágrima', category: 'Coffee', priceMinor: 280 });
 
-      const res = await api.patch(
+      const res = await the.api.patch(
         `/v1/businesses/${cafe.id}/products/${product.id}`,
         { priceMinor: 320, available: false },
         { token: cast.manager.token },
@@ -190,11 +192,11 @@ describe('products', () => {
     });
 
     it('when the patched price is a float, then 400 and the price is unchanged', async () => {
-      const owner = await registerUser(api);
-      const cafe = await createCafe(api, owner);
-      const product = await addProduct(api, owner, cafe.id, { priceMinor: 500 });
+      const owner = await registerUser(the.api);
+      const cafe = await createCafe(the.api, owner);
+      const product = await addProduct(the.api, owner, cafe.id, { priceMinor: 500 });
 
-      const res = await api.patch(
+      const res = await the.api.patch(
         `/v1/businesses/${cafe.id}/products/${product.id}`,
         { priceMinor: 4.99 },
         { token: owner.token },
@@ -206,21 +208,21 @@ describe('products', () => {
     });
 
     it('when the patch is empty, then 400 VALIDATION_FAILED', async () => {
-      const owner = await registerUser(api);
-      const cafe = await createCafe(api, owner);
-      const product = await addProduct(api, owner, cafe.id);
+      const owner = await registerUser(the.api);
+      const cafe = await createCafe(the.api, owner);
+      const product = await addProduct(the.api, owner, cafe.id);
 
-      const res = await api.patch(`/v1/businesses/${cafe.id}/products/${product.id}`, {}, { token: owner.token });
+      const res = await the.api.patch(`/v1/businesses/${cafe.id}/products/${product.id}`, {}, { token: owner.token });
 
       expect(res.status).to.equal(400);
       expect(res.body.error.code).to.equal('VALIDATION_FAILED');
     });
 
     it('when the product does not exist, then 404', async () => {
-      const owner = await registerUser(api);
-      const cafe = await createCafe(api, owner);
+      const owner = await registerUser(the.api);
+      const cafe = await createCafe(the.api, owner);
 
-      const res = await api.patch(
+      const res = await the.api.patch(
         `/v1/businesses/${cafe.id}/products/${randomUUID()}`,
         { priceMinor: 1 },
         { token: owner.token },
@@ -234,9 +236,9 @@ describe('products', () => {
     for (const [role, status] of Object.entries(expected) as [Role, number][]) {
       it(`when the ${role} changes a price, then ${status}`, async () => {
         const { cafe, cast } = await cafeWithCast();
-        const product = await addProduct(api, cast.owner, cafe.id, { priceMinor: 100 });
+        const product = await addProduct(the.api, cast.owner, cafe.id, { priceMinor: 100 });
 
-        const res = await api.patch(
+        const res = await the.api.patch(
           `/v1/businesses/${cafe.id}/products/${product.id}`,
           { priceMinor: 999 },
           { token: cast[role].token },
@@ -251,22 +253,22 @@ describe('products', () => {
 
   describe('delete', () => {
     it('when the owner deletes a product, then 204, it leaves the menu and can no longer be changed', async () => {
-      const owner = await registerUser(api);
-      const cafe = await createCafe(api, owner);
-      const product = await addProduct(api, owner, cafe.id);
-      const kept = await addProduct(api, owner, cafe.id);
+      const owner = await registerUser(the.api);
+      const cafe = await createCafe(the.api, owner);
+      const product = await addProduct(the.api, owner, cafe.id);
+      const kept = await addProduct(the.api, owner, cafe.id);
 
-      const res = await api.delete(`/v1/businesses/${cafe.id}/products/${product.id}`, { token: owner.token });
+      const res = await the.api.delete(`/v1/businesses/${cafe.id}/products/${product.id}`, { token: owner.token });
 
       expect(res.status).to.equal(204);
       expect((await productsOf(cafe.id, owner)).body.data.map((p: { id: string }) => p.id)).to.deep.equal([kept.id]);
-      const patch = await api.patch(
+      const patch = await the.api.patch(
         `/v1/businesses/${cafe.id}/products/${product.id}`,
         { priceMinor: 1 },
         { token: owner.token },
       );
       expect(patch.status).to.equal(404);
-      const again = await api.delete(`/v1/businesses/${cafe.id}/products/${product.id}`, { token: owner.token });
+      const again = await the.api.delete(`/v1/businesses/${cafe.id}/products/${product.id}`, { token: owner.token });
       expect(again.status).to.equal(404);
     });
 
@@ -274,9 +276,9 @@ describe('products', () => {
     for (const [role, status] of Object.entries(expected) as [Role, number][]) {
       it(`when the ${role} deletes a product, then ${status}`, async () => {
         const { cafe, cast } = await cafeWithCast();
-        const product = await addProduct(api, cast.owner, cafe.id);
+        const product = await addProduct(the.api, cast.owner, cafe.id);
 
-        const res = await api.delete(`/v1/businesses/${cafe.id}/products/${product.id}`, { token: cast[role].token });
+        const res = await the.api.delete(`/v1/businesses/${cafe.id}/products/${product.id}`, { token: cast[role].token });
 
         expect(res.status).to.equal(status);
         expect((await productsOf(cafe.id, cast.owner)).body.data).to.have.length(status === 204 ? 0 : 1);

@@ -2,10 +2,9 @@ import { expect } from 'chai';
 import { engineCost, firstWorkflowTask } from '../../bench/engine-cost';
 import { orderWorkflowId } from '../../workflows/orders/contracts';
 import { registerUser } from '../support/fixtures';
-import { httpClient, type HttpClient } from '../support/http';
-import { act, openCafe, orderWithStatus, pay, placeOrder, type Cafe } from '../support/orders';
+import { act, orderWithStatus, pay, placeOrder } from '../support/orders';
 import { executionsSince, injectNotificationFault, notificationsProcessed } from '../support/payments';
-import { startStack, type TestStack } from '../support/stack';
+import { useOrderStack } from '../support/use-stack';
 
 /**
  * What one order costs the engine, counted from its real history: each workflow task is a trip
@@ -15,30 +14,21 @@ import { startStack, type TestStack } from '../support/stack';
 const BUDGET = { workflowTasks: 6, activityTasks: 0 };
 
 describe('engine work per order', () => {
-  let stack: TestStack;
-  let api: HttpClient;
-  let cafe: Cafe;
-
-  before(async () => {
-    stack = await startStack({ name: 'engine-budget' });
-    api = httpClient(stack.baseUrl);
-    cafe = await openCafe(api);
-  });
-  after(() => stack?.stop());
+  const the = useOrderStack({ name: 'engine-budget', customer: false });
 
   it('when an order is placed, paid (webhooks redelivered), accepted, made ready and completed, then its history stays within budget', async () => {
     const since = new Date(Date.now() - 1000);
-    const customer = await registerUser(api);
-    const order = await placeOrder(api, customer, cafe);
-    await injectNotificationFault(stack, { type: 'duplicate', copies: 3 });
-    const payment = await pay(stack, order.payment.preferenceId);
-    await orderWithStatus(api, customer, order.id, 'paid');
+    const customer = await registerUser(the.api);
+    const order = await placeOrder(the.api, customer, the.cafe);
+    await injectNotificationFault(the.stack, { type: 'duplicate', copies: 3 });
+    const payment = await pay(the.stack, order.payment.preferenceId);
+    await orderWithStatus(the.api, customer, order.id, 'paid');
     for (const action of ['accept', 'ready', 'complete'])
-      expect((await act(api, cafe.owner, order.id, action)).status).to.equal(200);
-    await orderWithStatus(api, customer, order.id, 'completed');
-    await notificationsProcessed(stack, [payment.id]);
+      expect((await act(the.api, the.cafe.owner, order.id, action)).status).to.equal(200);
+    await orderWithStatus(the.api, customer, order.id, 'completed');
+    await notificationsProcessed(the.stack, [payment.id]);
 
-    const handle = stack.client.workflow.getHandle(orderWorkflowId(cafe.id, order.id));
+    const handle = the.stack.client.workflow.getHandle(orderWorkflowId(the.cafe.id, order.id));
     await handle.result();
     const history = await handle.fetchHistory();
     const cost = engineCost(history);
@@ -53,17 +43,17 @@ describe('engine work per order', () => {
 
     // The payment reached the order as a signal: no execution per notification or per payment.
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    expect(await executionsSince(stack, since)).to.deep.equal(['processOrder']);
+    expect(await executionsSince(the.stack, since)).to.deep.equal(['processOrder']);
   });
 
   it('when a staff update arrives, then it is answered from the one workflow task that records it', async () => {
-    const customer = await registerUser(api);
-    const order = await placeOrder(api, customer, cafe);
-    await pay(stack, order.payment.preferenceId);
-    await orderWithStatus(api, customer, order.id, 'paid');
-    const handle = stack.client.workflow.getHandle(orderWorkflowId(cafe.id, order.id));
+    const customer = await registerUser(the.api);
+    const order = await placeOrder(the.api, customer, the.cafe);
+    await pay(the.stack, order.payment.preferenceId);
+    await orderWithStatus(the.api, customer, order.id, 'paid');
+    const handle = the.stack.client.workflow.getHandle(orderWorkflowId(the.cafe.id, order.id));
     const before = engineCost(await handle.fetchHistory());
-    expect((await act(api, cafe.owner, order.id, 'accept')).status).to.equal(200);
+    expect((await act(the.api, the.cafe.owner, order.id, 'accept')).status).to.equal(200);
     const after = engineCost(await handle.fetchHistory());
     expect(after.workflowTasks - before.workflowTasks).to.equal(1);
     expect(after.localActivities.length - before.localActivities.length).to.equal(1);

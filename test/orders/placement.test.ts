@@ -1,35 +1,25 @@
 import { expect } from 'chai';
-import { startStack, type TestStack } from '../support/stack';
-import { httpClient, type HttpClient } from '../support/http';
 import { registerUser } from '../support/fixtures';
-import { openCafe, randomUUID, type Cafe } from '../support/orders';
+import { openCafe, randomUUID } from '../support/orders';
+import { useOrderStack } from '../support/use-stack';
 
 describe('placing orders', () => {
-  let stack: TestStack;
-  let api: HttpClient;
-  let cafe: Cafe;
+  const the = useOrderStack({ name: 'placement', customer: false });
 
-  before(async () => {
-    stack = await startStack({ name: 'placement' });
-    api = httpClient(stack.baseUrl);
-    cafe = await openCafe(api);
-  });
-  after(() => stack?.stop());
-
-  const body = (quantity = 1) => ({ items: [{ productId: cafe.products[0]!.id, quantity }] });
+  const body = (quantity = 1) => ({ items: [{ productId: the.cafe.products[0]!.id, quantity }] });
   const place = (token: string, key: string | undefined, payload: unknown = body()) =>
-    api.post(`/v1/businesses/${cafe.id}/orders`, payload, { token, headers: key ? { 'idempotency-key': key } : {} });
+    the.api.post(`/v1/businesses/${the.cafe.id}/orders`, payload, { token, headers: key ? { 'idempotency-key': key } : {} });
 
   async function workflowsOf(orderId: string): Promise<number> {
     let count = 0;
-    for await (const execution of stack.client.workflow.list({ query: `WorkflowId = 'order:${cafe.id}:${orderId}'` })) {
+    for await (const execution of the.stack.client.workflow.list({ query: `WorkflowId = 'order:${the.cafe.id}:${orderId}'` })) {
       if (execution) count += 1;
     }
     return count;
   }
 
   it('when the same request is sent twice, then the first answers 201, the second 200 with the same order', async () => {
-    const customer = await registerUser(api);
+    const customer = await registerUser(the.api);
     const key = randomUUID();
     const first = await place(customer.token, key);
     const second = await place(customer.token, key);
@@ -37,12 +27,12 @@ describe('placing orders', () => {
     expect(second.status).to.equal(200);
     expect(second.body.id).to.equal(first.body.id);
     expect(second.body.payment.preferenceId).to.equal(first.body.payment.preferenceId);
-    const rows = await stack.db('orders').where({ idempotencyKey: key });
+    const rows = await the.stack.db('orders').where({ idempotencyKey: key });
     expect(rows).to.have.length(1);
   });
 
   it('when 20 identical requests race, then exactly one order, one workflow and one preference exist', async () => {
-    const customer = await registerUser(api);
+    const customer = await registerUser(the.api);
     const key = randomUUID();
     const responses = await Promise.all(Array.from({ length: 20 }, () => place(customer.token, key)));
     const statuses = responses.map((response) => response.status);
@@ -53,10 +43,10 @@ describe('placing orders', () => {
     expect(statuses.filter((status) => status === 201)).to.have.length(1);
     expect(new Set(responses.map((response) => response.body.id)).size).to.equal(1);
     const orderId = responses[0]!.body.id as string;
-    expect(await stack.db('orders').where({ idempotencyKey: key })).to.have.length(1);
-    expect(await stack.db('orderEvents').where({ orderId })).to.have.length(1);
+    expect(await the.stack.db('orders').where({ idempotencyKey: key })).to.have.length(1);
+    expect(await the.stack.db('orderEvents').where({ orderId })).to.have.length(1);
     expect(await workflowsOf(orderId)).to.equal(1);
-    const preferences = stack.emulator
+    const preferences = the.stack.emulator
       .requests()
       .filter((request) => request.method === 'POST' && request.path.startsWith('/checkout/preferences'));
     const forOrder = preferences.filter(
@@ -66,18 +56,18 @@ describe('placing orders', () => {
   });
 
   it('when a key is reused with a different body, then it answers 409 and the first order is untouched', async () => {
-    const customer = await registerUser(api);
+    const customer = await registerUser(the.api);
     const key = randomUUID();
     const first = await place(customer.token, key, body(1));
     const reused = await place(customer.token, key, body(3));
     expect(reused.status).to.equal(409);
     expect(reused.body.error.code).to.equal('IDEMPOTENCY_KEY_REUSED');
-    const order = await api.get(`/v1/orders/${first.body.id}`, { token: customer.token });
+    const order = await the.api.get(`/v1/orders/${first.body.id}`, { token: customer.token });
     expect(order.body.items[0].quantity).to.equal(1);
   });
 
   it('when two customers use the same key, then each gets an order of their own', async () => {
-    const [a, b] = [await registerUser(api), await registerUser(api)];
+    const [a, b] = [await registerUser(the.api), await registerUser(the.api)];
     const key = randomUUID();
     const first = await place(a.token, key);
     const second = await place(b.token, key);
@@ -87,20 +77,20 @@ describe('placing orders', () => {
   });
 
   it('when prices change after the menu was read, then the order carries the menu price, never a client price', async () => {
-    const customer = await registerUser(api);
+    const customer = await registerUser(the.api);
     const response = await place(customer.token, randomUUID(), {
-      items: [{ productId: cafe.products[1]!.id, quantity: 2, priceMinor: 1 }],
+      items: [{ productId: the.cafe.products[1]!.id, quantity: 2, priceMinor: 1 }],
     });
     expect(response.status).to.equal(400);
-    const honest = await place(customer.token, randomUUID(), { items: [{ productId: cafe.products[1]!.id, quantity: 2 }] });
+    const honest = await place(customer.token, randomUUID(), { items: [{ productId: the.cafe.products[1]!.id, quantity: 2 }] });
     expect(honest.body.items[0].unitPriceMinor).to.equal(1200);
     expect(honest.body.totalMinor).to.equal(2400);
     expect(honest.body.currency).to.equal('ARS');
   });
 
   it('when the same product appears twice, then the lines are merged', async () => {
-    const customer = await registerUser(api);
-    const productId = cafe.products[0]!.id;
+    const customer = await registerUser(the.api);
+    const productId = the.cafe.products[0]!.id;
     const response = await place(customer.token, randomUUID(), {
       items: [
         { productId, quantity: 1 },
@@ -113,17 +103,17 @@ describe('placing orders', () => {
   });
 
   it('when the order is empty, absurd, unknown or unavailable, then it is refused with a clear code', async () => {
-    const customer = await registerUser(api);
-    const hidden = await api.post(
-      `/v1/businesses/${cafe.id}/products`,
+    const customer = await registerUser(the.api);
+    const hidden = await the.api.post(
+      `/v1/businesses/${the.cafe.id}/products`,
       { name: 'Seasonal', priceMinor: 500, available: false },
-      { token: cafe.owner.token },
+      { token: the.cafe.owner.token },
     );
     const cases: [unknown, number, string][] = [
       [{ items: [] }, 400, 'VALIDATION_FAILED'],
-      [{ items: [{ productId: cafe.products[0]!.id, quantity: 1000 }] }, 400, 'VALIDATION_FAILED'],
-      [{ items: [{ productId: cafe.products[0]!.id, quantity: 0 }] }, 400, 'VALIDATION_FAILED'],
-      [{ items: [{ productId: cafe.products[0]!.id, quantity: 1.5 }] }, 400, 'VALIDATION_FAILED'],
+      [{ items: [{ productId: the.cafe.products[0]!.id, quantity: 1000 }] }, 400, 'VALIDATION_FAILED'],
+      [{ items: [{ productId: the.cafe.products[0]!.id, quantity: 0 }] }, 400, 'VALIDATION_FAILED'],
+      [{ items: [{ productId: the.cafe.products[0]!.id, quantity: 1.5 }] }, 400, 'VALIDATION_FAILED'],
       [{ items: [{ productId: randomUUID(), quantity: 1 }] }, 422, 'UNKNOWN_PRODUCT'],
       [{ items: [{ productId: hidden.body.id, quantity: 1 }] }, 422, 'PRODUCT_UNAVAILABLE'],
     ];
@@ -135,7 +125,7 @@ describe('placing orders', () => {
   });
 
   it('when the Idempotency-Key header is missing or malformed, then it answers 400', async () => {
-    const customer = await registerUser(api);
+    const customer = await registerUser(the.api);
     for (const key of [undefined, 'short', 'has spaces in it']) {
       const response = await place(customer.token, key);
       expect(response.status, String(key)).to.equal(400);
@@ -144,19 +134,19 @@ describe('placing orders', () => {
   });
 
   it("when another café's product is ordered, then it is unknown on this menu", async () => {
-    const other = await openCafe(api);
-    const customer = await registerUser(api);
+    const other = await openCafe(the.api);
+    const customer = await registerUser(the.api);
     const response = await place(customer.token, randomUUID(), { items: [{ productId: other.products[0]!.id, quantity: 1 }] });
     expect(response.status).to.equal(422);
     expect(response.body.error.code).to.equal('UNKNOWN_PRODUCT');
   });
 
   it('when orders are listed by staff, then they come newest first, filtered and paginated by cursor', async () => {
-    const own = await openCafe(api);
-    const customer = await registerUser(api);
+    const own = await openCafe(the.api);
+    const customer = await registerUser(the.api);
     const ids: string[] = [];
     for (let i = 0; i < 5; i += 1) {
-      const response = await api.post(
+      const response = await the.api.post(
         `/v1/businesses/${own.id}/orders`,
         { items: [{ productId: own.products[0]!.id, quantity: 1 }] },
         { token: customer.token, headers: { 'idempotency-key': randomUUID() } },
@@ -167,17 +157,17 @@ describe('placing orders', () => {
     let cursor: string | null = null;
     do {
       const query: string = `?limit=2${cursor ? `&cursor=${cursor}` : ''}`;
-      const page = await api.get(`/v1/businesses/${own.id}/orders${query}`, { token: own.owner.token });
+      const page = await the.api.get(`/v1/businesses/${own.id}/orders${query}`, { token: own.owner.token });
       expect(page.status).to.equal(200);
       pages.push(...page.body.data.map((order: { id: string }) => order.id));
       cursor = page.body.nextCursor;
     } while (cursor);
     expect(pages).to.deep.equal([...ids].reverse());
-    const filtered = await api.get(`/v1/businesses/${own.id}/orders?status=completed`, { token: own.owner.token });
+    const filtered = await the.api.get(`/v1/businesses/${own.id}/orders?status=completed`, { token: own.owner.token });
     expect(filtered.body.data).to.have.length(0);
-    expect((await api.get(`/v1/businesses/${own.id}/orders`, { token: customer.token })).status).to.equal(404);
+    expect((await the.api.get(`/v1/businesses/${own.id}/orders`, { token: customer.token })).status).to.equal(404);
     expect(
-      (await api.get(`/v1/businesses/${own.id}/orders?cursor=nonsense`, { token: own.owner.token })).body.error.code,
+      (await the.api.get(`/v1/businesses/${own.id}/orders?cursor=nonsense`, { token: own.owner.token })).body.error.code,
     ).to.equal('INVALID_CURSOR');
   });
 });
