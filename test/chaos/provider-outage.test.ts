@@ -1,7 +1,5 @@
 import { expect } from 'chai';
-import { registerUser, type TestUser } from '../support/fixtures';
-import { httpClient, type HttpClient } from '../support/http';
-import { eventually, openCafe, pay, placeOrder, type Cafe } from '../support/orders';
+import { eventually, pay, placeOrder } from '../support/orders';
 import {
   clearFaults,
   eventTypes,
@@ -11,8 +9,9 @@ import {
   providerCalls,
   settledOrder,
 } from '../support/payments';
-import { startStack, type TestStack } from '../support/stack';
+import { type TestStack } from '../support/stack';
 import { expectEventLogsIntact } from './support/invariants';
+import { useOrderStack } from '../support/use-stack';
 
 // Real seconds on the dev server: the outage below lasts longer than this.
 const PAYMENT_TIMEOUT_SECONDS = 5;
@@ -21,25 +20,14 @@ const searchesFor = (stack: TestStack, orderId: string) =>
   providerCalls(stack, 'GET', /^\/v1\/payments\/search\/?$/).filter((call) => call.query.external_reference === orderId);
 
 describe('chaos: the MercadoPago API is down past the payment deadline', () => {
-  let stack: TestStack;
-  let api: HttpClient;
-  let cafe: Cafe;
-  let customer: TestUser;
-
-  before(async () => {
-    stack = await startStack({
-      name: 'provider-outage',
-      env: { PAYMENT_TIMEOUT_SECONDS: String(PAYMENT_TIMEOUT_SECONDS), RATE_LIMIT_PER_MINUTE: '100000' },
-    });
-    api = httpClient(stack.baseUrl);
-    cafe = await openCafe(api);
-    customer = await registerUser(api);
+  const the = useOrderStack({
+    name: 'provider-outage',
+    env: { PAYMENT_TIMEOUT_SECONDS: String(PAYMENT_TIMEOUT_SECONDS), RATE_LIMIT_PER_MINUTE: '100000' },
   });
-  after(() => stack?.stop());
 
   it('when payments are made while the payments API answers 503, then once it is back each order is paid if a payment was approved and expired otherwise', async function () {
     this.timeout(120_000);
-    const place = () => placeOrder(api, customer, cafe);
+    const place = () => placeOrder(the.api, the.customer, the.cafe);
     const [approved, approvedWebhookLost, rejected, pending, unpaid] = await Promise.all([
       place(),
       place(),
@@ -50,27 +38,27 @@ describe('chaos: the MercadoPago API is down past the payment deadline', () => {
     const orders = [approved, approvedWebhookLost, rejected, pending, unpaid];
 
     // Checkout pages still work (they are not the API), but every /v1/payments call fails.
-    await injectApiFault(stack, { status: 503, pathPattern: '^/v1/payments' });
-    const approvedPayment = await pay(stack, approved.payment.preferenceId);
-    await injectNotificationFault(stack, { type: 'drop' });
-    const lostPayment = await pay(stack, approvedWebhookLost.payment.preferenceId);
-    await pay(stack, rejected.payment.preferenceId, 'rejected');
-    await pay(stack, pending.payment.preferenceId, 'pending');
+    await injectApiFault(the.stack, { status: 503, pathPattern: '^/v1/payments' });
+    const approvedPayment = await pay(the.stack, approved.payment.preferenceId);
+    await injectNotificationFault(the.stack, { type: 'drop' });
+    const lostPayment = await pay(the.stack, approvedWebhookLost.payment.preferenceId);
+    await pay(the.stack, rejected.payment.preferenceId, 'rejected');
+    await pay(the.stack, pending.payment.preferenceId, 'pending');
 
     // Down until every deadline has passed and every order's reconciliation has been refused at least once.
     const lastDeadline = Math.max(...orders.map((order) => Date.parse(order.payment.deadline)));
     await eventually(
       async () => ({
         now: Date.now(),
-        refused: orders.map((order) => searchesFor(stack, order.id).filter((c) => c.status === 503).length),
+        refused: orders.map((order) => searchesFor(the.stack, order.id).filter((c) => c.status === 503).length),
       }),
       ({ now, refused }) => now > lastDeadline + 1000 && refused.every((count) => count > 0),
       60_000,
     );
     const outageEnded = Date.now();
-    await clearFaults(stack);
+    await clearFaults(the.stack);
 
-    const settle = (order: typeof approved) => settledOrder(stack, api, customer, order.id);
+    const settle = (order: typeof approved) => settledOrder(the.stack, the.api, the.customer, order.id);
     const paidOrder = await eventually(
       () => settle(approved),
       (order) => order.status !== 'pending_payment',
@@ -99,17 +87,17 @@ describe('chaos: the MercadoPago API is down past the payment deadline', () => {
         (o) => o.status === 'expired',
         60_000,
       );
-      const expiry = await stack.db('orderEvents').where({ orderId: order.id, type: 'expired' }).first();
+      const expiry = await the.stack.db('orderEvents').where({ orderId: order.id, type: 'expired' }).first();
       expect(expiry.occurredAt.getTime(), 'expired only once the provider could be asked').to.be.at.least(outageEnded);
       expect(eventTypes(final).join()).to.be.oneOf(['placed,expired', 'placed,payment_rejected,expired']);
-      const searches = searchesFor(stack, order.id).map((call) => call.status);
+      const searches = searchesFor(the.stack, order.id).map((call) => call.status);
       expect(searches.at(-1), `searches of ${order.id}: ${searches.join()}`).to.equal(200);
     }
 
-    await notificationsProcessed(stack, [approvedPayment.id, lostPayment.id]);
-    expect(providerCalls(stack, 'POST', /\/refunds\/?$/), 'no money moved back').to.have.length(0);
+    await notificationsProcessed(the.stack, [approvedPayment.id, lostPayment.id]);
+    expect(providerCalls(the.stack, 'POST', /\/refunds\/?$/), 'no money moved back').to.have.length(0);
     await expectEventLogsIntact(
-      stack.db,
+      the.stack.db,
       orders.map((order) => order.id),
     );
   });

@@ -1,7 +1,5 @@
 import { expect } from 'chai';
-import { registerUser, type TestUser } from '../support/fixtures';
-import { httpClient, type HttpClient } from '../support/http';
-import { emulatorControl, openCafe, pay, placeOrder, type Cafe } from '../support/orders';
+import { emulatorControl, pay, placeOrder } from '../support/orders';
 import {
   emulatedNotificationKey,
   clearFaults,
@@ -18,8 +16,8 @@ import {
   settledOrder,
   type SignatureMode,
 } from '../support/payments';
-import { startStack, type TestStack } from '../support/stack';
 import { expectEventLogsIntact } from './support/invariants';
+import { useOrderStack } from '../support/use-stack';
 
 const COPIES = 10;
 
@@ -43,34 +41,23 @@ interface Case {
 }
 
 describe('chaos: a storm of webhooks', () => {
-  let stack: TestStack;
-  let api: HttpClient;
-  let cafe: Cafe;
-  let customer: TestUser;
-
-  before(async () => {
-    stack = await startStack({ name: 'webhook-storm', env: { RATE_LIMIT_PER_MINUTE: '100000' } });
-    api = httpClient(stack.baseUrl);
-    cafe = await openCafe(api);
-    customer = await registerUser(api);
-  });
-  after(() => stack?.stop());
+  const the = useOrderStack({ name: 'webhook-storm', env: { RATE_LIMIT_PER_MINUTE: '100000' } });
 
   /** Every story played at the provider while its notifications are held, ten copies of each. */
   async function playStoriesWhileHeld(): Promise<Case[]> {
-    await injectNotificationFault(stack, { type: 'hold' });
-    await injectNotificationFault(stack, { type: 'duplicate', copies: COPIES, times: 1000 });
+    await injectNotificationFault(the.stack, { type: 'hold' });
+    await injectNotificationFault(the.stack, { type: 'duplicate', copies: COPIES, times: 1000 });
     const cases: Case[] = [];
     for (const { story, orders, payments, refundAtProvider: refund } of STORIES) {
       for (let i = 0; i < orders; i++) {
-        const order = await placeOrder(api, customer, cafe);
+        const order = await placeOrder(the.api, the.customer, the.cafe);
         const paymentIds: string[] = [];
-        for (const status of payments) paymentIds.push(String((await pay(stack, order.payment.preferenceId, status)).id));
-        if (refund) await refundAtProvider(stack, paymentIds[0]!);
+        for (const status of payments) paymentIds.push(String((await pay(the.stack, order.payment.preferenceId, status)).id));
+        if (refund) await refundAtProvider(the.stack, paymentIds[0]!);
         cases.push({ story, orderId: order.id, paymentIds });
       }
     }
-    await clearFaults(stack);
+    await clearFaults(the.stack);
     return cases;
   }
 
@@ -79,10 +66,10 @@ describe('chaos: a storm of webhooks', () => {
    * duplicated, since each is retried against our 401 before the emulator gives up.
    */
   async function badlySignedByProvider(paymentId: string): Promise<string[]> {
-    await injectNotificationFault(stack, { type: 'hold' });
+    await injectNotificationFault(the.stack, { type: 'hold' });
     const sent = [
-      ...(await sendNotification(stack, { id: paymentId, signature: 'bad' })).notifications,
-      ...(await emulatorControl(stack, 'notifications/send', { id: paymentId, signature: 'stale', staleSeconds: 3600 }))
+      ...(await sendNotification(the.stack, { id: paymentId, signature: 'bad' })).notifications,
+      ...(await emulatorControl(the.stack, 'notifications/send', { id: paymentId, signature: 'stale', staleSeconds: 3600 }))
         .notifications,
     ];
     return sent.map(emulatedNotificationKey);
@@ -92,7 +79,7 @@ describe('chaos: a storm of webhooks', () => {
   async function forgeries(paymentIds: string[]): Promise<string[]> {
     const modes: SignatureMode[] = ['forged', 'stale', 'missing'];
     const answers = await Promise.all(
-      paymentIds.flatMap((dataId) => modes.map((signature) => postWebhook(stack, api, { dataId, signature }))),
+      paymentIds.flatMap((dataId) => modes.map((signature) => postWebhook(the.stack, the.api, { dataId, signature }))),
     );
     expect(answers.map((answer) => answer.response.status)).to.deep.equal(answers.map(() => 401));
     return answers.map((answer) => answer.notificationId);
@@ -104,20 +91,20 @@ describe('chaos: a storm of webhooks', () => {
     const paymentIds = cases.flatMap((c) => c.paymentIds);
     const badlySigned = await badlySignedByProvider(paymentIds[0]!);
 
-    const [released, forged] = await Promise.all([releaseHeld(stack, 'shuffle'), forgeries(paymentIds.slice(0, 4))]);
+    const [released, forged] = await Promise.all([releaseHeld(the.stack, 'shuffle'), forgeries(paymentIds.slice(0, 4))]);
 
     expect(released.released).to.equal(NOTIFICATIONS * COPIES + badlySigned.length);
     for (const c of cases) await expectFinalState(c);
     await expectEventLogsIntact(
-      stack.db,
+      the.stack.db,
       cases.map((c) => c.orderId),
     );
     await expectEachNotificationRecordedOnce(paymentIds);
-    for (const id of [...forged, ...badlySigned]) expect(await notificationRow(stack, id), id).to.equal(undefined);
+    for (const id of [...forged, ...badlySigned]) expect(await notificationRow(the.stack, id), id).to.equal(undefined);
   });
 
   async function expectFinalState({ story, orderId, paymentIds }: Case) {
-    const order = await settledOrder(stack, api, customer, orderId);
+    const order = await settledOrder(the.stack, the.api, the.customer, orderId);
     const state = [order.status, order.paymentId, eventTypes(order).join()];
     switch (story) {
       case 'paid once':
@@ -133,7 +120,7 @@ describe('chaos: a storm of webhooks', () => {
       case 'approved, then refunded at the provider':
         // By the time any notification is handled the provider says "refunded": nothing was ever ours.
         expect(state, story).to.deep.equal(['pending_payment', null, 'placed']);
-        return expect(refundCalls(stack, paymentIds[0]!), 'refunds we asked for').to.have.length(0);
+        return expect(refundCalls(the.stack, paymentIds[0]!), 'refunds we asked for').to.have.length(0);
     }
   }
 
@@ -141,9 +128,9 @@ describe('chaos: a storm of webhooks', () => {
     expect(paymentIds).to.include(kept);
     expect(events).to.equal('placed,payment_approved,payment_to_refund,payment_refunded');
     const extra = paymentIds.find((id) => id !== kept)!;
-    expect(await refundsAtProvider(stack, extra), `refunds of the extra payment ${extra}`).to.have.length(1);
-    expect(await refundsAtProvider(stack, kept!), 'refunds of the kept payment').to.have.length(0);
-    const made = refundCalls(stack, extra).filter((call) => call.status < 300 && !call.idempotentReplay);
+    expect(await refundsAtProvider(the.stack, extra), `refunds of the extra payment ${extra}`).to.have.length(1);
+    expect(await refundsAtProvider(the.stack, kept!), 'refunds of the kept payment').to.have.length(0);
+    const made = refundCalls(the.stack, extra).filter((call) => call.status < 300 && !call.idempotentReplay);
     expect(made.map((call) => call.idempotencyKey)).to.deep.equal([`refund:${orderId}:${extra}`]);
   }
 
@@ -152,12 +139,12 @@ describe('chaos: a storm of webhooks', () => {
    * our own refunds) arrive once each; every row is signed and processed.
    */
   async function expectEachNotificationRecordedOnce(paymentIds: string[]) {
-    await notificationsProcessed(stack, paymentIds);
-    const rows: { id: string; deliveries: number; processedAt: Date | null; signed: boolean }[] = await stack
+    await notificationsProcessed(the.stack, paymentIds);
+    const rows: { id: string; deliveries: number; processedAt: Date | null; signed: boolean }[] = await the.stack
       .db('webhookNotifications')
       .where({ topic: 'payment' })
       .whereIn('resourceId', paymentIds);
-    const held = stack.emulator
+    const held = the.stack.emulator
       .notifications()
       .filter((n) => n.faults.includes('duplicate') && n.duplicateOf === undefined)
       .map(emulatedNotificationKey);

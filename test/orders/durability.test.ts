@@ -1,46 +1,33 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import { expect } from 'chai';
 import { ApplicationFailure } from '@temporalio/common';
-import { freePort } from '../../scripts/stack/embedded-postgres';
-import { startStack, type TestStack } from '../support/stack';
-import { httpClient, type HttpClient } from '../support/http';
+import { startWorkerProcess, type WorkerProcess } from '../chaos/support/worker-process';
 import { registerUser } from '../support/fixtures';
-import { act, eventually, openCafe, orderWithStatus, pay, placeOrder, type Cafe } from '../support/orders';
-
-const root = path.resolve(__dirname, '..', '..');
+import { act, eventually, orderWithStatus, pay, placeOrder } from '../support/orders';
+import { useOrderStack } from '../support/use-stack';
 
 describe('order durability', () => {
   describe('when an activity fails after its write committed', () => {
-    let stack: TestStack;
-    let api: HttpClient;
     const failures = new Map<string, number>();
-
-    before(async () => {
-      stack = await startStack({
-        name: 'retries',
-        wrapActivities: (activities) => ({
-          ...activities,
-          // Writes for real, then fails the first two attempts of every event: exactly what a
-          // worker that crashes before reporting completion looks like to Temporal.
-          async recordOrderEvent(input) {
-            await activities.recordOrderEvent(input);
-            const key = `${input.event.orderId}:${input.event.seq}`;
-            const seen = failures.get(key) ?? 0;
-            if (seen < 2) {
-              failures.set(key, seen + 1);
-              throw ApplicationFailure.retryable('transient failure after commit', 'TransientTestFailure');
-            }
-          },
-        }),
-      });
-      api = httpClient(stack.baseUrl);
+    const the = useOrderStack({
+      name: 'retries',
+      wrapActivities: (activities) => ({
+        ...activities,
+        // Writes for real, then fails the first two attempts of every event: exactly what a
+        // worker that crashes before reporting completion looks like to Temporal.
+        async recordOrderEvent(input) {
+          await activities.recordOrderEvent(input);
+          const key = `${input.event.orderId}:${input.event.seq}`;
+          const seen = failures.get(key) ?? 0;
+          if (seen < 2) {
+            failures.set(key, seen + 1);
+            throw ApplicationFailure.retryable('transient failure after commit', 'TransientTestFailure');
+          }
+        },
+      }),
     });
-    after(() => stack?.stop());
 
     it('then the retries leave each event in the read model exactly once', async () => {
-      const cafe = await openCafe(api);
-      const customer = await registerUser(api);
+      const { api, cafe, customer, stack } = the;
       const order = await placeOrder(api, customer, cafe);
       await pay(stack, order.payment.preferenceId);
       await orderWithStatus(api, customer, order.id, 'paid');
@@ -58,68 +45,43 @@ describe('order durability', () => {
   });
 
   describe('when the worker process is killed mid-lifecycle', () => {
-    let stack: TestStack;
-    let api: HttpClient;
-    let cafe: Cafe;
-    const processes: ChildProcess[] = [];
-
-    before(async () => {
-      stack = await startStack({ name: 'crash', withWorker: false });
-      api = httpClient(stack.baseUrl);
-      cafe = await openCafe(api);
-    });
+    const processes: WorkerProcess[] = [];
+    // Registered first, so the worker processes are gone before the stack stops.
     after(async () => {
-      for (const child of processes) child.kill('SIGKILL');
-      await stack?.stop();
+      await Promise.all(processes.map((worker) => worker.kill()));
     });
+    const the = useOrderStack({ name: 'crash', withWorker: false, customer: false });
 
-    /** The production entry point (workers/main.ts) in a process of its own. */
-    async function startWorkerProcess(): Promise<ChildProcess> {
-      const child = spawn(process.execPath, ['-r', 'tsx/cjs', 'workers/main.ts'], {
-        cwd: root,
-        env: {
-          ...process.env,
-          NODE_ENV: 'test',
-          LOG_LEVEL: 'info',
-          DATABASE_URL: stack.config.database.url,
-          TEMPORAL_ADDRESS: stack.env.address,
-          TEMPORAL_TASK_QUEUE: stack.taskQueue,
-          MERCADOPAGO_ACCESS_TOKEN: stack.config.mercadopago.accessToken,
-          MERCADOPAGO_API_URL: stack.emulator.url,
-          PUBLIC_BASE_URL: stack.baseUrl,
-          WORKER_METRICS_PORT: String(await freePort()),
-          TEMPORAL_METRICS_PORT: String(await freePort()),
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
+    /** The production entry point (workers/main.ts) in a process of its own, on the stack's task queue. */
+    async function startWorker(): Promise<WorkerProcess> {
+      const { stack } = the;
+      const worker = await startWorkerProcess({
+        databaseUrl: stack.config.database.url as string,
+        temporalAddress: stack.env.address,
+        taskQueue: stack.taskQueue,
+        mercadopagoAccessToken: stack.config.mercadopago.accessToken as string,
+        mercadopagoApiUrl: stack.emulator.url,
+        publicBaseUrl: stack.baseUrl,
       });
-      processes.push(child);
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('worker did not start in 60 s')), 60_000);
-        child.stdout!.on('data', (chunk: Buffer) => {
-          if (chunk.toString().includes('worker running')) {
-            clearTimeout(timer);
-            resolve();
-          }
-        });
-        child.once('exit', (code) => reject(new Error(`worker exited with ${code}`)));
-      });
-      return child;
+      processes.push(worker);
+      return worker;
     }
 
     it('then a new worker finishes every order with nothing lost or repeated', async function () {
       this.timeout(180_000);
-      const first = await startWorkerProcess();
+      const { api, cafe, stack } = the;
+      const first = await startWorker();
       const customer = await registerUser(api);
       const orders = await Promise.all([0, 1, 2].map(() => placeOrder(api, customer, cafe)));
       await Promise.all(orders.map((order) => pay(stack, order.payment.preferenceId)));
       await Promise.all(orders.map((order) => orderWithStatus(api, customer, order.id, 'paid')));
       await act(api, cafe.owner, orders[0]!.id, 'accept');
 
-      first.kill('SIGKILL');
+      await first.kill();
       // Staff keep working while no worker runs: the updates wait in Temporal for the next one.
       const pending = [act(api, cafe.owner, orders[0]!.id, 'ready'), act(api, cafe.owner, orders[1]!.id, 'accept')];
       const cancelled = act(api, customer, orders[2]!.id, 'cancel', { reason: 'late for work' });
-      await startWorkerProcess();
+      await startWorker();
       expect((await Promise.all(pending)).map((response) => response.body.status)).to.deep.equal(['ready', 'preparing']);
       expect((await cancelled).body.status).to.equal('cancelled');
 

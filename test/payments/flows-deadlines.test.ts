@@ -17,6 +17,7 @@ import {
   settledOrder,
 } from '../support/payments';
 import { startStack, type TestStack } from '../support/stack';
+import { useOrderStack } from '../support/use-stack';
 
 const searchesFor = (stack: TestStack, orderId: string) =>
   providerCalls(stack, 'GET', /^\/v1\/payments\/search\/?$/).filter((call) => call.query.external_reference === orderId);
@@ -115,30 +116,28 @@ describe('payment flows: the payment deadline', () => {
 });
 
 describe('payment flows: the accept deadline', () => {
-  let stack: TestStack;
-  let api: HttpClient;
-
-  before(async () => {
-    stack = await startStack({ name: 'flows-accept', env: { ACCEPT_TIMEOUT_SECONDS: '2', RATE_LIMIT_PER_MINUTE: '100000' } });
-    api = httpClient(stack.baseUrl);
+  const the = useOrderStack({
+    name: 'flows-accept',
+    env: { ACCEPT_TIMEOUT_SECONDS: '2', RATE_LIMIT_PER_MINUTE: '100000' },
+    cafe: false,
+    customer: false,
   });
-  after(() => stack?.stop());
 
   it('when a paid order is not accepted in time, then it is cancelled and its payment refunded once', async () => {
-    const cafe = await openCafe(api);
-    const customer = await registerUser(api);
-    const order = await placeOrder(api, customer, cafe);
-    const payment = await pay(stack, order.payment.preferenceId);
-    await orderWithStatus(api, customer, order.id, 'paid');
+    const cafe = await openCafe(the.api);
+    const customer = await registerUser(the.api);
+    const order = await placeOrder(the.api, customer, cafe);
+    const payment = await pay(the.stack, order.payment.preferenceId);
+    await orderWithStatus(the.api, customer, order.id, 'paid');
 
-    const refunded = await orderWithStatus(api, customer, order.id, 'refunded');
-    await notificationsProcessed(stack, [payment.id]);
+    const refunded = await orderWithStatus(the.api, customer, order.id, 'refunded');
+    await notificationsProcessed(the.stack, [payment.id]);
 
     expect(refunded.cancelReason).to.equal('not_accepted_in_time');
-    const refunds = await refundsAtProvider(stack, payment.id);
+    const refunds = await refundsAtProvider(the.stack, payment.id);
     expect(refunds).to.have.length(1);
     expect(refunded.refundId).to.equal(String(refunds[0]?.id));
-    const final = await settledOrder(stack, api, customer, order.id);
+    const final = await settledOrder(the.stack, the.api, customer, order.id);
     expect(eventTypes(final)).to.deep.equal(['placed', 'payment_approved', 'cancelled', 'refunded']);
   });
 });

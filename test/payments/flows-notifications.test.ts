@@ -1,7 +1,5 @@
 import { expect } from 'chai';
-import { registerUser, type TestUser } from '../support/fixtures';
-import { httpClient, type HttpClient } from '../support/http';
-import { openCafe, orderWithStatus, pay, placeOrder, type Cafe } from '../support/orders';
+import { orderWithStatus, pay, placeOrder } from '../support/orders';
 import {
   eventTypes,
   getOrder,
@@ -19,49 +17,41 @@ import {
   setPaymentStatus,
   settledOrder,
 } from '../support/payments';
-import { startStack, type TestStack } from '../support/stack';
+import { useOrderStack } from '../support/use-stack';
 
 describe('payment flows: notifications as MercadoPago really sends them', () => {
-  let stack: TestStack;
-  let api: HttpClient;
-  let cafe: Cafe;
-  let customer: TestUser;
-
-  before(async () => {
-    stack = await startStack({ name: 'flows-notifications', env: { RATE_LIMIT_PER_MINUTE: '100000' } });
-    api = httpClient(stack.baseUrl);
-    cafe = await openCafe(api);
-    customer = await registerUser(api);
-  });
-  after(() => stack?.stop());
+  const the = useOrderStack({ name: 'flows-notifications', env: { RATE_LIMIT_PER_MINUTE: '100000' } });
 
   it('when the same webhook arrives 10 times at once, then it is recorded once, processed once, and the order paid once', async () => {
-    const order = await placeOrder(api, customer, cafe);
-    await injectNotificationFault(stack, { type: 'duplicate', copies: 10 });
-    const payment = await pay(stack, order.payment.preferenceId);
-    await orderWithStatus(api, customer, order.id, 'paid');
-    await notificationsProcessed(stack, [payment.id]);
+    const order = await placeOrder(the.api, the.customer, the.cafe);
+    await injectNotificationFault(the.stack, { type: 'duplicate', copies: 10 });
+    const payment = await pay(the.stack, order.payment.preferenceId);
+    await orderWithStatus(the.api, the.customer, order.id, 'paid');
+    await notificationsProcessed(the.stack, [payment.id]);
 
-    const rows = await notificationRowsFor(stack, payment.id);
+    const rows = await notificationRowsFor(the.stack, payment.id);
     expect(rows).to.have.length(1);
     expect(rows[0]).to.include({ deliveries: 10, outcome: `${payment.id}:signalled`, signed: true });
-    expect(paymentGets(stack, payment.id)).to.have.length(1);
-    expect(eventTypes(await settledOrder(stack, api, customer, order.id))).to.deep.equal(['placed', 'payment_approved']);
+    expect(paymentGets(the.stack, payment.id)).to.have.length(1);
+    expect(eventTypes(await settledOrder(the.stack, the.api, the.customer, order.id))).to.deep.equal([
+      'placed',
+      'payment_approved',
+    ]);
   });
 
   for (const release of ['reverse', 'shuffle'] as const) {
     it(`when a rejection, a pending payment and its approval are held and released (${release}), then the order ends paid by the approval, one event per transition`, async () => {
-      const order = await placeOrder(api, customer, cafe);
-      await injectNotificationFault(stack, { type: 'hold' });
-      const rejected = await pay(stack, order.payment.preferenceId, 'rejected');
-      const approved = await pay(stack, order.payment.preferenceId, 'pending');
-      await setPaymentStatus(stack, approved.id, 'approved');
-      await injectNotificationFault(stack, { type: 'duplicate', copies: 3 });
-      await setPaymentStatus(stack, approved.id, 'approved');
-      expect((await releaseHeld(stack, release)).released).to.equal(6);
+      const order = await placeOrder(the.api, the.customer, the.cafe);
+      await injectNotificationFault(the.stack, { type: 'hold' });
+      const rejected = await pay(the.stack, order.payment.preferenceId, 'rejected');
+      const approved = await pay(the.stack, order.payment.preferenceId, 'pending');
+      await setPaymentStatus(the.stack, approved.id, 'approved');
+      await injectNotificationFault(the.stack, { type: 'duplicate', copies: 3 });
+      await setPaymentStatus(the.stack, approved.id, 'approved');
+      expect((await releaseHeld(the.stack, release)).released).to.equal(6);
 
-      await notificationsProcessed(stack, [rejected.id, approved.id]);
-      const final = await settledOrder(stack, api, customer, order.id);
+      await notificationsProcessed(the.stack, [rejected.id, approved.id]);
+      const final = await settledOrder(the.stack, the.api, the.customer, order.id);
       expect(final.status).to.equal('paid');
       expect(final.paymentId).to.equal(String(approved.id));
       // A rejection handled after the approval is stale and changes nothing.
@@ -70,31 +60,31 @@ describe('payment flows: notifications as MercadoPago really sends them', () => 
   }
 
   it('when a notified payment belongs to no order of ours, then it is processed as unknown and nothing else happens', async () => {
-    const preference = await fetch(`${stack.emulator.url}/checkout/preferences`, {
+    const preference = await fetch(`${the.stack.emulator.url}/checkout/preferences`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${stack.emulator.accessTokens[0]}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${the.stack.emulator.accessTokens[0]}`, 'content-type': 'application/json' },
       body: JSON.stringify({
         external_reference: 'another-shop-42',
-        notification_url: `${stack.baseUrl}/v1/webhooks/mercadopago`,
+        notification_url: `${the.stack.baseUrl}/v1/webhooks/mercadopago`,
         items: [{ id: 'tea', title: 'Tea', quantity: 1, unit_price: 10, currency_id: 'ARS' }],
       }),
     }).then((response) => response.json() as Promise<{ id: string }>);
-    const payment = await pay(stack, preference.id);
+    const payment = await pay(the.stack, preference.id);
 
-    const [row, ...others] = await notificationsProcessed(stack, [payment.id]);
+    const [row, ...others] = await notificationsProcessed(the.stack, [payment.id]);
     expect(others).to.have.length(0);
     expect(row.outcome).to.equal(`${payment.id}:unknown_order`);
-    expect(refundCalls(stack, payment.id)).to.have.length(0);
+    expect(refundCalls(the.stack, payment.id)).to.have.length(0);
   });
 
   describe('IPN and merchant-order notifications', () => {
     async function paidWithoutWebhook() {
-      const order = await placeOrder(api, customer, cafe);
-      await injectNotificationFault(stack, { type: 'drop' });
-      const payment = await pay(stack, order.payment.preferenceId);
-      await stack.emulator.idle();
-      expect((await getOrder(api, customer, order.id)).status).to.equal('pending_payment');
-      return { order, payment, merchantOrderId: (await paymentAtProvider(stack, payment.id)).order.id };
+      const order = await placeOrder(the.api, the.customer, the.cafe);
+      await injectNotificationFault(the.stack, { type: 'drop' });
+      const payment = await pay(the.stack, order.payment.preferenceId);
+      await the.stack.emulator.idle();
+      expect((await getOrder(the.api, the.customer, order.id)).status).to.equal('pending_payment');
+      return { order, payment, merchantOrderId: (await paymentAtProvider(the.stack, payment.id)).order.id };
     }
 
     const cases = [
@@ -106,13 +96,16 @@ describe('payment flows: notifications as MercadoPago really sends them', () => 
       it(`when the only notification is ${name}, then the order reaches the same paid state`, async () => {
         const { order, payment, merchantOrderId } = await paidWithoutWebhook();
         const id = topic === 'payment' ? payment.id : merchantOrderId;
-        const [delivered] = (await sendNotification(stack, { kind, topic, id })).notifications;
+        const [delivered] = (await sendNotification(the.stack, { kind, topic, id })).notifications;
         expect(delivered.attempts.map((attempt: { status: number }) => attempt.status)).to.deep.equal([200]);
 
-        const paid = await orderWithStatus(api, customer, order.id, 'paid');
+        const paid = await orderWithStatus(the.api, the.customer, order.id, 'paid');
         expect(paid.paymentId).to.equal(String(payment.id));
-        expect(eventTypes(await settledOrder(stack, api, customer, order.id))).to.deep.equal(['placed', 'payment_approved']);
-        const [row] = await notificationRowsFor(stack, id, topic);
+        expect(eventTypes(await settledOrder(the.stack, the.api, the.customer, order.id))).to.deep.equal([
+          'placed',
+          'payment_approved',
+        ]);
+        const [row] = await notificationRowsFor(the.stack, id, topic);
         expect(row).to.include({ kind, topic, signed: kind === 'webhook' });
       });
     }
@@ -126,61 +119,61 @@ describe('payment flows: notifications as MercadoPago really sends them', () => 
     ] as const;
     for (const { signature, code } of refusals) {
       it(`when a webhook's signature is ${signature}, then it is refused with 401 ${code} and nothing is recorded or started`, async () => {
-        const order = await placeOrder(api, customer, cafe);
-        await injectNotificationFault(stack, { type: 'drop' });
-        const payment = await pay(stack, order.payment.preferenceId);
-        const gets = paymentGets(stack, payment.id).length;
+        const order = await placeOrder(the.api, the.customer, the.cafe);
+        await injectNotificationFault(the.stack, { type: 'drop' });
+        const payment = await pay(the.stack, order.payment.preferenceId);
+        const gets = paymentGets(the.stack, payment.id).length;
 
-        const { response, notificationId } = await postWebhook(stack, api, { dataId: String(payment.id), signature });
+        const { response, notificationId } = await postWebhook(the.stack, the.api, { dataId: String(payment.id), signature });
 
         expect(response.status).to.equal(401);
         expect(response.body.error.code).to.equal(code);
-        expect(await notificationRow(stack, notificationId)).to.equal(undefined);
-        expect(paymentGets(stack, payment.id)).to.have.length(gets);
-        expect((await getOrder(api, customer, order.id)).status).to.equal('pending_payment');
+        expect(await notificationRow(the.stack, notificationId)).to.equal(undefined);
+        expect(paymentGets(the.stack, payment.id)).to.have.length(gets);
+        expect((await getOrder(the.api, the.customer, order.id)).status).to.equal('pending_payment');
       });
     }
 
     it('when the provider sends forged and stale notifications, then each delivery is refused until a valid one pays the order', async () => {
-      const forged = await placeOrder(api, customer, cafe);
-      const stale = await placeOrder(api, customer, cafe);
-      await injectNotificationFault(stack, { type: 'bad_signature' });
-      const forgedPayment = await pay(stack, forged.payment.preferenceId);
-      await injectNotificationFault(stack, { type: 'stale_timestamp', ageSeconds: 3600 });
-      const stalePayment = await pay(stack, stale.payment.preferenceId);
-      await stack.emulator.idle();
+      const forged = await placeOrder(the.api, the.customer, the.cafe);
+      const stale = await placeOrder(the.api, the.customer, the.cafe);
+      await injectNotificationFault(the.stack, { type: 'bad_signature' });
+      const forgedPayment = await pay(the.stack, forged.payment.preferenceId);
+      await injectNotificationFault(the.stack, { type: 'stale_timestamp', ageSeconds: 3600 });
+      const stalePayment = await pay(the.stack, stale.payment.preferenceId);
+      await the.stack.emulator.idle();
 
-      const records = stack.emulator
+      const records = the.stack.emulator
         .notifications()
         .filter((n) => [forgedPayment.id, stalePayment.id].map(String).includes(n.dataId));
       expect(records.map((n) => n.state)).to.deep.equal(['failed', 'failed']);
       for (const record of records)
         expect(new Set(record.attempts.map((attempt) => attempt.status))).to.deep.equal(new Set([401]));
-      expect(await notificationRowsFor(stack, forgedPayment.id)).to.have.length(0);
-      expect(await notificationRowsFor(stack, stalePayment.id)).to.have.length(0);
+      expect(await notificationRowsFor(the.stack, forgedPayment.id)).to.have.length(0);
+      expect(await notificationRowsFor(the.stack, stalePayment.id)).to.have.length(0);
 
-      await sendNotification(stack, { id: forgedPayment.id });
-      await sendNotification(stack, { id: stalePayment.id });
-      await orderWithStatus(api, customer, forged.id, 'paid');
-      await orderWithStatus(api, customer, stale.id, 'paid');
+      await sendNotification(the.stack, { id: forgedPayment.id });
+      await sendNotification(the.stack, { id: stalePayment.id });
+      await orderWithStatus(the.api, the.customer, forged.id, 'paid');
+      await orderWithStatus(the.api, the.customer, stale.id, 'paid');
     });
   });
 
   it('when processing is slow at the provider, then the webhook is answered 200 before it is handed to the order', async () => {
-    const order = await placeOrder(api, customer, cafe);
-    await injectNotificationFault(stack, { type: 'drop' });
-    const payment = await pay(stack, order.payment.preferenceId);
-    await injectApiFault(stack, { delayMs: 2500, times: 1, method: 'GET', pathPattern: `^/v1/payments/${payment.id}/?$` });
+    const order = await placeOrder(the.api, the.customer, the.cafe);
+    await injectNotificationFault(the.stack, { type: 'drop' });
+    const payment = await pay(the.stack, order.payment.preferenceId);
+    await injectApiFault(the.stack, { delayMs: 2500, times: 1, method: 'GET', pathPattern: `^/v1/payments/${payment.id}/?$` });
 
-    const { response, elapsedMs, notificationId } = await postWebhook(stack, api, { dataId: String(payment.id) });
+    const { response, elapsedMs, notificationId } = await postWebhook(the.stack, the.api, { dataId: String(payment.id) });
 
     expect(response.status).to.equal(200);
     expect(response.body).to.deep.equal({ status: 'accepted' });
     expect(elapsedMs).to.be.below(1500);
-    expect((await notificationRow(stack, notificationId)).processedAt).to.equal(null);
-    expect((await getOrder(api, customer, order.id)).status).to.equal('pending_payment');
-    await orderWithStatus(api, customer, order.id, 'paid');
-    await notificationsProcessed(stack, [payment.id]);
-    expect((await notificationRow(stack, notificationId)).outcome).to.equal(`${payment.id}:signalled`);
+    expect((await notificationRow(the.stack, notificationId)).processedAt).to.equal(null);
+    expect((await getOrder(the.api, the.customer, order.id)).status).to.equal('pending_payment');
+    await orderWithStatus(the.api, the.customer, order.id, 'paid');
+    await notificationsProcessed(the.stack, [payment.id]);
+    expect((await notificationRow(the.stack, notificationId)).outcome).to.equal(`${payment.id}:signalled`);
   });
 });

@@ -1,8 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { registerUser, type TestUser } from '../support/fixtures';
-import { httpClient, type HttpClient } from '../support/http';
-import { eventually, openCafe, pay, placeOrder, type Cafe } from '../support/orders';
+import { eventually, pay, placeOrder } from '../support/orders';
 import {
   clearFaults,
   getOrder,
@@ -18,7 +16,7 @@ import {
   type ApiFault,
   type NotificationFault,
 } from '../support/payments';
-import { startStack, type TestStack } from '../support/stack';
+import { useOrderStack } from '../support/use-stack';
 
 type Attempt = 'approved' | 'rejected' | 'pending' | 'pending_then_approved';
 type Mishap = 'none' | 'drop' | 'duplicate' | 'delay';
@@ -64,60 +62,49 @@ const API_FAULTS: Record<Exclude<Scenario['apiFault'], 'none'>, Omit<ApiFault, '
 };
 
 describe('payment flows: property over notification and provider faults', () => {
-  let stack: TestStack;
-  let api: HttpClient;
-  let cafe: Cafe;
-  let customer: TestUser;
-
-  before(async () => {
-    stack = await startStack({
-      name: 'flows-property',
-      env: { PAYMENT_TIMEOUT_SECONDS: '3', RATE_LIMIT_PER_MINUTE: '100000' },
-    });
-    api = httpClient(stack.baseUrl);
-    cafe = await openCafe(api);
-    customer = await registerUser(api);
+  const the = useOrderStack({
+    name: 'flows-property',
+    env: { PAYMENT_TIMEOUT_SECONDS: '3', RATE_LIMIT_PER_MINUTE: '100000' },
   });
-  after(() => stack?.stop());
 
   const withMishap = async (m: Mishap) => {
-    if (m !== 'none') await injectNotificationFault(stack, NOTIFICATION_FAULTS[m]);
+    if (m !== 'none') await injectNotificationFault(the.stack, NOTIFICATION_FAULTS[m]);
   };
 
   /** Plays the buyer and the provider's misbehaviour; returns the payments made, by id. */
   async function play(scenario: Scenario, preferenceId: string): Promise<Map<string, Attempt>> {
     if (scenario.apiFault !== 'none')
-      await injectApiFault(stack, { ...API_FAULTS[scenario.apiFault], status: scenario.faultStatus });
-    if (scenario.hold !== 'none') await injectNotificationFault(stack, { type: 'hold' });
+      await injectApiFault(the.stack, { ...API_FAULTS[scenario.apiFault], status: scenario.faultStatus });
+    if (scenario.hold !== 'none') await injectNotificationFault(the.stack, { type: 'hold' });
     const payments = new Map<string, Attempt>();
     for (const { kind, mishaps } of scenario.attempts) {
       await withMishap(mishaps[0]);
       const status = kind === 'approved' || kind === 'rejected' ? kind : 'pending';
-      const payment = await pay(stack, preferenceId, status);
+      const payment = await pay(the.stack, preferenceId, status);
       payments.set(String(payment.id), kind);
       if (kind !== 'pending_then_approved') continue;
       await withMishap(mishaps[1]);
-      await setPaymentStatus(stack, payment.id, 'approved');
+      await setPaymentStatus(the.stack, payment.id, 'approved');
     }
-    if (scenario.hold !== 'none') await releaseHeld(stack, scenario.hold);
+    if (scenario.hold !== 'none') await releaseHeld(the.stack, scenario.hold);
     return payments;
   }
 
   async function check(scenario: Scenario) {
-    const order = await placeOrder(api, customer, cafe);
+    const order = await placeOrder(the.api, the.customer, the.cafe);
     try {
       const payments = await play(scenario, order.payment.preferenceId);
       // Paid as soon as a notification lands; otherwise only after the deadline's reconciliation.
       await eventually(
-        () => getOrder(api, customer, order.id),
+        () => getOrder(the.api, the.customer, order.id),
         (o) => o.status !== 'pending_payment',
         15_000,
       );
-      await notificationsProcessed(stack, [...payments.keys()]);
+      await notificationsProcessed(the.stack, [...payments.keys()]);
       // A second approval whose notifications were all lost only surfaces at the deadline's reconciliation.
       await eventually(
         async () =>
-          stack.emulator
+          the.stack.emulator
             .requests()
             .some(
               (request) =>
@@ -128,17 +115,17 @@ describe('payment flows: property over notification and provider faults', () => 
         (searched) => searched,
         20_000,
       );
-      const final = await settledOrder(stack, api, customer, order.id);
+      const final = await settledOrder(the.stack, the.api, the.customer, order.id);
 
       const approved = [...payments].filter(([, kind]) => approves(kind)).map(([id]) => id);
       const kept: string[] = [];
       for (const id of payments.keys()) {
-        const refunds = await refundsAtProvider(stack, id);
+        const refunds = await refundsAtProvider(the.stack, id);
         expect(refunds.length, `refunds of ${id}`).to.be.at.most(1);
         expect(refundEventsFor(final, id).length, `refund events of ${id}`).to.equal(refunds.length);
         if (!approved.includes(id)) expect(refunds, `refunds of unapproved ${id}`).to.have.length(0);
         else if (refunds.length === 0) kept.push(id);
-        else expect((await paymentAtProvider(stack, id)).status).to.equal('refunded');
+        else expect((await paymentAtProvider(the.stack, id)).status).to.equal('refunded');
       }
       expect(kept.length, 'approved payments kept').to.be.at.most(1);
       if (approved.length === 0) {
@@ -149,8 +136,8 @@ describe('payment flows: property over notification and provider faults', () => 
       expect(kept).to.deep.equal([final.paymentId]);
       expect(final.events.filter((event) => event.type === 'payment_approved')).to.have.length(1);
     } finally {
-      await clearFaults(stack);
-      await releaseHeld(stack, 'fifo');
+      await clearFaults(the.stack);
+      await releaseHeld(the.stack, 'fifo');
     }
   }
 

@@ -6,9 +6,8 @@ import { createApp } from '../../api/app';
 import { claimPendingNotifications } from '../../db/repositories/webhooks';
 import { freePort } from '../../scripts/stack/embedded-postgres';
 import { startApiProcess } from '../chaos/support/worker-process';
-import { registerUser, type TestUser } from '../support/fixtures';
-import { httpClient, type HttpClient } from '../support/http';
-import { eventually, openCafe, orderWithStatus, pay, placeOrder, type Cafe } from '../support/orders';
+import { httpClient } from '../support/http';
+import { eventually, orderWithStatus, pay, placeOrder } from '../support/orders';
 import {
   executionsSince,
   getOrder,
@@ -20,34 +19,23 @@ import {
   paymentGets,
   postWebhook,
 } from '../support/payments';
-import { startStack, type TestStack } from '../support/stack';
+import { useOrderStack } from '../support/use-stack';
 
 /**
  * The webhook's answer costs one insert; the relay (in the worker process, here beside the
  * in-process worker) hands stored notifications to their orders from Postgres.
  */
 describe('webhook relay: stored, acknowledged, then handed over', () => {
-  let stack: TestStack;
-  let api: HttpClient;
-  let cafe: Cafe;
-  let customer: TestUser;
-
-  before(async () => {
-    stack = await startStack({
-      name: 'webhook-relay',
-      env: { RATE_LIMIT_PER_MINUTE: '100000', WEBHOOK_UNSIGNED_PER_MINUTE: '40' },
-    });
-    api = httpClient(stack.baseUrl);
-    cafe = await openCafe(api);
-    customer = await registerUser(api);
+  const the = useOrderStack({
+    name: 'webhook-relay',
+    env: { RATE_LIMIT_PER_MINUTE: '100000', WEBHOOK_UNSIGNED_PER_MINUTE: '40' },
   });
-  after(() => stack?.stop());
 
   /** A paid order whose own notifications were dropped: only what the test sends reaches us. */
   async function unnotifiedPayment() {
-    const order = await placeOrder(api, customer, cafe);
-    await injectNotificationFault(stack, { type: 'drop' });
-    const payment = await pay(stack, order.payment.preferenceId);
+    const order = await placeOrder(the.api, the.customer, the.cafe);
+    await injectNotificationFault(the.stack, { type: 'drop' });
+    const payment = await pay(the.stack, order.payment.preferenceId);
     return { order, paymentId: String(payment.id) };
   }
 
@@ -56,10 +44,10 @@ describe('webhook relay: stored, acknowledged, then handed over', () => {
     // The same app, with a Temporal client pointed at a port nothing listens on.
     const deadConnection = Connection.lazy({ address: `127.0.0.1:${await freePort()}`, connectTimeout: 500 });
     const { app, close } = createApp({
-      config: stack.config,
-      db: stack.db,
-      logger: stack.logger,
-      metrics: stack.metrics,
+      config: the.stack.config,
+      db: the.stack.db,
+      logger: the.stack.logger,
+      metrics: the.stack.metrics,
       temporal: new Client({ connection: deadConnection }),
       readiness: {},
     });
@@ -67,12 +55,16 @@ describe('webhook relay: stored, acknowledged, then handed over', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       const isolated = httpClient(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
-      const { response, notificationId } = await postWebhook(stack, isolated, { dataId: paymentId });
+      const { response, notificationId } = await postWebhook(the.stack, isolated, { dataId: paymentId });
       expect(response.status).to.equal(200);
       expect(response.body).to.deep.equal({ status: 'accepted' });
-      expect(await notificationRow(stack, notificationId)).to.include({ topic: 'payment', resourceId: paymentId, signed: true });
+      expect(await notificationRow(the.stack, notificationId)).to.include({
+        topic: 'payment',
+        resourceId: paymentId,
+        signed: true,
+      });
       // The relay, which does reach Temporal, hands it over.
-      await orderWithStatus(api, customer, order.id, 'paid');
+      await orderWithStatus(the.api, the.customer, order.id, 'paid');
     } finally {
       await close();
       server.closeAllConnections();
@@ -82,66 +74,70 @@ describe('webhook relay: stored, acknowledged, then handed over', () => {
   });
 
   it('when the relay is down while notifications arrive, then they wait in Postgres and are handed over once it is back', async () => {
-    await stack.relay.stop();
+    await the.stack.relay.stop();
     try {
       const { order, paymentId } = await unnotifiedPayment();
-      const { response, notificationId } = await postWebhook(stack, api, { dataId: paymentId });
+      const { response, notificationId } = await postWebhook(the.stack, the.api, { dataId: paymentId });
       expect(response.status).to.equal(200);
       await new Promise((resolve) => setTimeout(resolve, 1500));
-      expect((await notificationRow(stack, notificationId)).processedAt).to.equal(null);
-      expect((await getOrder(api, customer, order.id)).status).to.equal('pending_payment');
+      expect((await notificationRow(the.stack, notificationId)).processedAt).to.equal(null);
+      expect((await getOrder(the.api, the.customer, order.id)).status).to.equal('pending_payment');
     } finally {
-      await stack.restartRelay();
+      await the.stack.restartRelay();
     }
     const rows = await notificationsProcessed(
-      stack,
-      (await stack.db('webhookNotifications').whereNull('processedAt')).map((r) => r.resourceId),
+      the.stack,
+      (await the.stack.db('webhookNotifications').whereNull('processedAt')).map((r) => r.resourceId),
     );
     expect(rows.every((row: { outcome: string }) => row.outcome.endsWith(':signalled'))).to.equal(true);
   });
 
   it('when a relay dies holding a claim, then another takes the rows over once the lease passes', async () => {
-    await stack.relay.stop();
+    await the.stack.relay.stop();
     const { order, paymentId } = await unnotifiedPayment();
-    const { notificationId } = await postWebhook(stack, api, { dataId: paymentId });
+    const { notificationId } = await postWebhook(the.stack, the.api, { dataId: paymentId });
     // What a relay killed -9 mid-round leaves behind: rows claimed by nobody alive.
-    const claimed = await claimPendingNotifications(stack.db, { limit: 100, leaseSeconds: 2 });
+    const claimed = await claimPendingNotifications(the.stack.db, { limit: 100, leaseSeconds: 2 });
     expect(claimed.map((row) => row.id)).to.include(notificationId);
-    await stack.restartRelay();
-    await orderWithStatus(api, customer, order.id, 'paid');
-    const row = await notificationRow(stack, notificationId);
+    await the.stack.restartRelay();
+    await orderWithStatus(the.api, the.customer, order.id, 'paid');
+    const row = await notificationRow(the.stack, notificationId);
     expect(row.outcome).to.equal(`${paymentId}:signalled`);
     expect(row.attempts).to.equal(2);
   });
 
   it('when the provider fails the fetch, then the rows are retried with backoff until the order is paid', async () => {
     const { order, paymentId } = await unnotifiedPayment();
-    await injectApiFault(stack, { status: 500, times: 1, method: 'GET', pathPattern: `^/v1/payments/${paymentId}/?$` });
-    const { notificationId } = await postWebhook(stack, api, { dataId: paymentId });
-    await orderWithStatus(api, customer, order.id, 'paid', 30_000);
-    const row = await notificationRow(stack, notificationId);
+    await injectApiFault(the.stack, { status: 500, times: 1, method: 'GET', pathPattern: `^/v1/payments/${paymentId}/?$` });
+    const { notificationId } = await postWebhook(the.stack, the.api, { dataId: paymentId });
+    await orderWithStatus(the.api, the.customer, order.id, 'paid', 30_000);
+    const row = await notificationRow(the.stack, notificationId);
     expect(row.attempts).to.equal(2);
     expect(row.lastError).to.equal(null);
-    expect(paymentGets(stack, paymentId).map((call) => call.status)).to.deep.equal([500, 200]);
+    expect(paymentGets(the.stack, paymentId).map((call) => call.status)).to.deep.equal([500, 200]);
   });
 
   it('when twenty webhooks about one payment arrive together, then the provider is asked once and no workflow is started for them', async () => {
     const since = new Date(Date.now() - 1000);
-    await stack.relay.stop();
+    await the.stack.relay.stop();
     const { order, paymentId } = await unnotifiedPayment();
-    const answers = await Promise.all(Array.from({ length: 20 }, () => postWebhook(stack, api, { dataId: paymentId })));
+    const answers = await Promise.all(Array.from({ length: 20 }, () => postWebhook(the.stack, the.api, { dataId: paymentId })));
     expect(answers.map((answer) => answer.response.status)).to.deep.equal(answers.map(() => 200));
-    await stack.restartRelay();
-    await orderWithStatus(api, customer, order.id, 'paid');
-    await notificationsProcessed(stack, [paymentId]);
-    expect(await notificationRowsFor(stack, paymentId)).to.have.length(20);
-    expect(paymentGets(stack, paymentId)).to.have.length(1);
-    expect(await executionsSince(stack, since)).to.deep.equal(['processOrder']);
+    await the.stack.restartRelay();
+    await orderWithStatus(the.api, the.customer, order.id, 'paid');
+    await notificationsProcessed(the.stack, [paymentId]);
+    expect(await notificationRowsFor(the.stack, paymentId)).to.have.length(20);
+    expect(paymentGets(the.stack, paymentId)).to.have.length(1);
+    expect(await executionsSince(the.stack, since)).to.deep.equal(['processOrder']);
   });
 
   describe('unsigned IPN hints', () => {
     const hint = (query: Record<string, string>, headers: Record<string, string> = {}) =>
-      api.post(`/v1/webhooks/mercadopago?${new URLSearchParams(query)}`, { resource: query.id, topic: query.topic }, { headers });
+      the.api.post(
+        `/v1/webhooks/mercadopago?${new URLSearchParams(query)}`,
+        { resource: query.id, topic: query.topic },
+        { headers },
+      );
 
     it('when a flood of hints names one payment, then they are one stored row and one provider fetch', async () => {
       const { order, paymentId } = await unnotifiedPayment();
@@ -149,13 +145,13 @@ describe('webhook relay: stored, acknowledged, then handed over', () => {
         Array.from({ length: 15 }, (_, i) => hint({ topic: 'payment', id: paymentId }, { 'x-request-id': `flood-${i}` })),
       );
       expect(answers.map((answer) => answer.status)).to.deep.equal(answers.map(() => 200));
-      await orderWithStatus(api, customer, order.id, 'paid');
-      await notificationsProcessed(stack, [paymentId]);
-      const rows = await notificationRowsFor(stack, paymentId);
+      await orderWithStatus(the.api, the.customer, order.id, 'paid');
+      await notificationsProcessed(the.stack, [paymentId]);
+      const rows = await notificationRowsFor(the.stack, paymentId);
       expect(rows).to.have.length(1);
       expect(rows[0]).to.include({ signed: false, kind: 'ipn', deliveries: 15 });
       expect(rows[0].body).to.equal(null);
-      expect(paymentGets(stack, paymentId)).to.have.length(1);
+      expect(paymentGets(the.stack, paymentId)).to.have.length(1);
     });
 
     it('when a hint names an id that is not a MercadoPago id, then it is refused with 400 and nothing is stored', async () => {
@@ -165,7 +161,7 @@ describe('webhook relay: stored, acknowledged, then handed over', () => {
         expect(response.body.error.code).to.equal('INVALID_NOTIFICATION');
       }
       expect(
-        await stack.db('webhookNotifications').where({ signed: false }).whereIn('resourceId', ['abc', '../payments']),
+        await the.stack.db('webhookNotifications').where({ signed: false }).whereIn('resourceId', ['abc', '../payments']),
       ).to.have.length(0);
     });
 
@@ -175,7 +171,7 @@ describe('webhook relay: stored, acknowledged, then handed over', () => {
         expect(response.status, topic).to.equal(200);
         expect(response.body).to.deep.equal({ status: 'ignored' });
       }
-      expect(await notificationRowsFor(stack, '4242', 'constructor')).to.have.length(0);
+      expect(await notificationRowsFor(the.stack, '4242', 'constructor')).to.have.length(0);
     });
 
     it('when one address sends more hints than the limit, then the rest get 429 with Retry-After, while signed webhooks still pass', async () => {
@@ -185,10 +181,10 @@ describe('webhook relay: stored, acknowledged, then handed over', () => {
       expect(limited.length).to.be.greaterThan(0);
       expect(limited[0]!.body.error.code).to.equal('RATE_LIMITED');
       expect(Number(limited[0]!.headers.get('retry-after'))).to.be.within(1, 60);
-      const stored = await stack.db('webhookNotifications').where({ signed: false }).whereLike('resourceId', '9000%');
+      const stored = await the.stack.db('webhookNotifications').where({ signed: false }).whereLike('resourceId', '9000%');
       expect(stored.length).to.be.at.most(40);
       const { paymentId } = await unnotifiedPayment();
-      expect((await postWebhook(stack, api, { dataId: paymentId })).response.status).to.equal(200);
+      expect((await postWebhook(the.stack, the.api, { dataId: paymentId })).response.status).to.equal(200);
     });
   });
 
@@ -198,24 +194,24 @@ describe('webhook relay: stored, acknowledged, then handed over', () => {
     const port = await freePort();
     const apiProcess = await startApiProcess({
       port,
-      databaseUrl: stack.config.database.url as string,
-      temporalAddress: stack.env.address,
-      taskQueue: stack.taskQueue,
-      mercadopagoAccessToken: stack.config.mercadopago.accessToken as string,
-      mercadopagoApiUrl: stack.emulator.url,
-      mercadopagoWebhookSecret: stack.emulator.webhookSecret,
+      databaseUrl: the.stack.config.database.url as string,
+      temporalAddress: the.stack.env.address,
+      taskQueue: the.stack.taskQueue,
+      mercadopagoAccessToken: the.stack.config.mercadopago.accessToken as string,
+      mercadopagoApiUrl: the.stack.emulator.url,
+      mercadopagoWebhookSecret: the.stack.emulator.webhookSecret,
       publicBaseUrl: `http://127.0.0.1:${port}`,
     });
     try {
-      const { response, notificationId } = await postWebhook(stack, httpClient(`http://127.0.0.1:${port}`), {
+      const { response, notificationId } = await postWebhook(the.stack, httpClient(`http://127.0.0.1:${port}`), {
         dataId: paymentId,
       });
       expect(response.status).to.equal(200);
       await apiProcess.kill();
       expect(apiProcess.alive()).to.equal(false);
-      await orderWithStatus(api, customer, order.id, 'paid');
+      await orderWithStatus(the.api, the.customer, order.id, 'paid');
       const row = await eventually(
-        () => notificationRow(stack, notificationId),
+        () => notificationRow(the.stack, notificationId),
         (r) => r?.processedAt !== null,
       );
       expect(row.outcome).to.equal(`${paymentId}:signalled`);
