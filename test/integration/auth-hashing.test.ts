@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { hashPassword, scryptParams, storedParams, verifyPassword } from '../../api/auth/passwords';
 import { registerUser } from '../support/fixtures';
 import { httpClient, uniqueClientIp, type HttpClient } from '../support/http';
-import { startStack, type TestStack } from '../support/stack';
+import { useOrderStack } from '../support/use-stack';
 
 /**
  * Password hashing under a memory budget: one hash at a time and no patience, so a burst meets
@@ -12,29 +12,27 @@ import { startStack, type TestStack } from '../support/stack';
 const HASH_COST = 14;
 
 describe('auth: bounded password hashing', () => {
-  let stack: TestStack;
+  const the = useOrderStack({
+    name: 'auth-hashing',
+    withWorker: false,
+    env: {
+      TRUST_PROXY: 'true',
+      PASSWORD_HASH_COST: String(HASH_COST),
+      PASSWORD_HASH_CONCURRENCY: '1',
+      PASSWORD_HASH_QUEUE_TIMEOUT_MS: '1',
+    },
+    cafe: false,
+    customer: false,
+  });
   let api: HttpClient;
 
-  const fromNewIp = () => httpClient(stack.baseUrl, { 'x-forwarded-for': uniqueClientIp() });
+  const fromNewIp = () => httpClient(the.stack.baseUrl, { 'x-forwarded-for': uniqueClientIp() });
   const storedHash = async (userId: string) =>
-    (await stack.db('users').where({ id: userId }).first('passwordHash')).passwordHash as string;
+    (await the.stack.db('users').where({ id: userId }).first('passwordHash')).passwordHash as string;
 
-  before(async () => {
-    stack = await startStack({
-      name: 'auth-hashing',
-      withWorker: false,
-      env: {
-        TRUST_PROXY: 'true',
-        PASSWORD_HASH_COST: String(HASH_COST),
-        PASSWORD_HASH_CONCURRENCY: '1',
-        PASSWORD_HASH_QUEUE_TIMEOUT_MS: '1',
-      },
-    });
-  });
   beforeEach(() => {
     api = fromNewIp();
   });
-  after(() => stack?.stop());
 
   it('when registrations arrive faster than the budget hashes, then the excess gets 503 BUSY with Retry-After and creates nothing', async () => {
     const emails = Array.from({ length: 8 }, () => `burst-${randomUUID()}@example.test`);
@@ -51,7 +49,7 @@ describe('auth: bounded password hashing', () => {
       expect(res.body.error.code).to.equal('BUSY');
       expect(Number(res.headers.get('retry-after'))).to.be.at.least(1);
     }
-    const created = await stack.db('users').whereIn('email', emails).count({ n: '*' });
+    const created = await the.stack.db('users').whereIn('email', emails).count({ n: '*' });
     expect(Number(created[0]!.n)).to.equal(results.length - busy.length);
   });
 
@@ -68,7 +66,7 @@ describe('auth: bounded password hashing', () => {
       statuses.join(','),
     ).to.deep.equal([]);
     expect(statuses, statuses.join(',')).to.include(503);
-    const account = await stack
+    const account = await the.stack
       .db('login_throttles')
       .where({ key: `account:${user.email}` })
       .first('failures');
@@ -79,7 +77,7 @@ describe('auth: bounded password hashing', () => {
     this.timeout(60_000);
     const user = await registerUser(api);
     const old = await hashPassword(user.password, { N: 2 ** 17, r: 8, p: 1 });
-    await stack.db('users').where({ id: user.id }).update({ passwordHash: old });
+    await the.stack.db('users').where({ id: user.id }).update({ passwordHash: old });
 
     const res = await api.post('/v1/auth/login', { email: user.email, password: user.password });
 
@@ -95,7 +93,7 @@ describe('auth: bounded password hashing', () => {
   it('when a wrong password is tried on an old hash, then the hash stays as it was', async () => {
     const user = await registerUser(api);
     const old = await hashPassword(user.password, { N: 2 ** 15, r: 8, p: 1 });
-    await stack.db('users').where({ id: user.id }).update({ passwordHash: old });
+    await the.stack.db('users').where({ id: user.id }).update({ passwordHash: old });
 
     const res = await api.post('/v1/auth/login', { email: user.email, password: 'not the password' });
 

@@ -7,7 +7,7 @@ import { createLogger } from '../../lib/logger';
 import { createMetrics } from '../../lib/metrics';
 import { registerUser, type TestUser } from '../support/fixtures';
 import { httpClient, uniqueClientIp, type HttpClient, type HttpResult } from '../support/http';
-import { startStack, type TestStack } from '../support/stack';
+import { useOrderStack } from '../support/use-stack';
 
 /**
  * The limits beside the per-(account, address) one: progressive delays, the per-address and
@@ -20,10 +20,23 @@ const ACCOUNT_MAX_FAILURES = 6;
 const LOCK_SECONDS = 600;
 
 describe('auth: login throttle', () => {
-  let stack: TestStack;
+  const the = useOrderStack({
+    name: 'auth-throttle',
+    withWorker: false,
+    env: {
+      TRUST_PROXY: 'true',
+      LOGIN_MAX_FAILURES: String(MAX_FAILURES),
+      LOGIN_DELAY_SECONDS: String(DELAY_SECONDS),
+      LOGIN_LOCK_SECONDS: String(LOCK_SECONDS),
+      LOGIN_IP_MAX_FAILURES: String(IP_MAX_FAILURES),
+      LOGIN_ACCOUNT_MAX_FAILURES: String(ACCOUNT_MAX_FAILURES),
+    },
+    cafe: false,
+    customer: false,
+  });
   let api: HttpClient;
 
-  const fromNewIp = () => httpClient(stack.baseUrl, { 'x-forwarded-for': uniqueClientIp() });
+  const fromNewIp = () => httpClient(the.stack.baseUrl, { 'x-forwarded-for': uniqueClientIp() });
   /** `refreshToken`: a session the client shows along; none unless given. */
   const login = (client: HttpClient, user: { email: string; password: string }, refreshToken?: string) =>
     client.post('/v1/auth/login', { email: user.email, password: user.password, ...(refreshToken ? { refreshToken } : {}) });
@@ -44,24 +57,9 @@ describe('auth: login throttle', () => {
     for (let i = 0; i < ACCOUNT_MAX_FAILURES; i++) expect((await login(fromNewIp(), wrong(user, i))).status).to.equal(401);
   }
 
-  before(async () => {
-    stack = await startStack({
-      name: 'auth-throttle',
-      withWorker: false,
-      env: {
-        TRUST_PROXY: 'true',
-        LOGIN_MAX_FAILURES: String(MAX_FAILURES),
-        LOGIN_DELAY_SECONDS: String(DELAY_SECONDS),
-        LOGIN_LOCK_SECONDS: String(LOCK_SECONDS),
-        LOGIN_IP_MAX_FAILURES: String(IP_MAX_FAILURES),
-        LOGIN_ACCOUNT_MAX_FAILURES: String(ACCOUNT_MAX_FAILURES),
-      },
-    });
-  });
   beforeEach(() => {
     api = fromNewIp();
   });
-  after(() => stack?.stop());
 
   it('when a pair keeps failing, then each further try waits twice as long as the one before', async function () {
     this.timeout(60_000);
@@ -171,13 +169,13 @@ describe('auth: login throttle', () => {
     const logger = createLogger({ level: 'silent', name: 'auth-throttle-replica' });
 
     before(() => {
-      for (let i = 0; i < 2; i++) replicas.push(createDb({ url: stack.config.database.url as string, poolMax: 6 }));
+      for (let i = 0; i < 2; i++) replicas.push(createDb({ url: the.stack.config.database.url as string, poolMax: 6 }));
     });
     after(() => Promise.all(replicas.map((db) => db.destroy())));
 
     it(`when two API replicas take a burst of wrong passwords for one pair, then only ${MAX_FAILURES} are checked in all`, async () => {
       const services = replicas.map((db) =>
-        createAuthService({ db, settings: stack.config.auth, logger, metrics: createMetrics({ defaultMetrics: false }) }),
+        createAuthService({ db, settings: the.stack.config.auth, logger, metrics: createMetrics({ defaultMetrics: false }) }),
       );
       const user = await registerUser(api);
       const ip = uniqueClientIp();
@@ -199,18 +197,18 @@ describe('auth: login throttle', () => {
     });
 
     it('when throttle rows have been idle for two windows, then pruning deletes them and keeps the rest', async () => {
-      const throttle = createLoginThrottle({ db: stack.db, settings: stack.config.auth });
+      const throttle = createLoginThrottle({ db: the.stack.db, settings: the.stack.config.auth });
       const stale = `pair:${uniqueClientIp()}|stale-${randomUUID()}@example.test`;
       const fresh = `pair:${uniqueClientIp()}|fresh-${randomUUID()}@example.test`;
       const longAgo = new Date(Date.now() - 3 * LOCK_SECONDS * 1000);
-      await stack.db('login_throttles').insert([
+      await the.stack.db('login_throttles').insert([
         { key: stale, failures: 2, windowStartedAt: longAgo, lastAttemptAt: longAgo },
         { key: fresh, failures: 2, windowStartedAt: new Date(), lastAttemptAt: new Date() },
       ]);
 
       await throttle.prune();
 
-      const left = await stack.db('login_throttles').whereIn('key', [stale, fresh]).pluck('key');
+      const left = await the.stack.db('login_throttles').whereIn('key', [stale, fresh]).pluck('key');
       expect(left).to.deep.equal([fresh]);
     });
   });

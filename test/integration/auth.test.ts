@@ -3,30 +3,28 @@ import { expect } from 'chai';
 import { AccessTokens, hashRefreshToken } from '../../api/auth/tokens';
 import { registerUser, type TestUser } from '../support/fixtures';
 import { httpClient, uniqueClientIp, type HttpClient } from '../support/http';
-import { startStack, type TestStack } from '../support/stack';
+import { useOrderStack } from '../support/use-stack';
 
 const MAX_FAILURES = 3;
 
 describe('auth', () => {
-  let stack: TestStack;
+  const the = useOrderStack({
+    name: 'auth',
+    withWorker: false,
+    env: { TRUST_PROXY: 'true', LOGIN_MAX_FAILURES: String(MAX_FAILURES), LOGIN_LOCK_SECONDS: '600' },
+    cafe: false,
+    customer: false,
+  });
   let api: HttpClient;
 
   // Every test talks from an address of its own, so a lock one test provokes stays in that test.
-  const fromNewIp = () => httpClient(stack.baseUrl, { 'x-forwarded-for': uniqueClientIp() });
+  const fromNewIp = () => httpClient(the.stack.baseUrl, { 'x-forwarded-for': uniqueClientIp() });
   const login = (client: HttpClient, user: { email: string; password: string }) =>
     client.post('/v1/auth/login', { email: user.email, password: user.password });
 
-  before(async () => {
-    stack = await startStack({
-      name: 'auth',
-      withWorker: false,
-      env: { TRUST_PROXY: 'true', LOGIN_MAX_FAILURES: String(MAX_FAILURES), LOGIN_LOCK_SECONDS: '600' },
-    });
-  });
   beforeEach(() => {
     api = fromNewIp();
   });
-  after(() => stack?.stop());
 
   describe('register', () => {
     it('when an account is registered, then it gets a session and its public profile without the password hash', async () => {
@@ -34,7 +32,7 @@ describe('auth', () => {
       const res = await api.post('/v1/auth/register', { email, password: 'correct horse battery', name: 'Ana' });
 
       expect(res.status).to.equal(201);
-      expect(res.body).to.include({ tokenType: 'Bearer', expiresIn: stack.config.auth.accessTokenTtlSeconds });
+      expect(res.body).to.include({ tokenType: 'Bearer', expiresIn: the.stack.config.auth.accessTokenTtlSeconds });
       expect(res.body.accessToken).to.be.a('string');
       expect(res.body.refreshToken).to.be.a('string');
       expect(res.body.user).to.have.keys(['id', 'email', 'name', 'createdAt']);
@@ -239,7 +237,7 @@ describe('auth', () => {
     });
 
     it('when the access token has expired, then 401 TOKEN_EXPIRED', async () => {
-      const expired = await new AccessTokens(stack.config.auth.jwtSecret, -60).sign({ userId: user.id, email: user.email });
+      const expired = await new AccessTokens(the.stack.config.auth.jwtSecret, -60).sign({ userId: user.id, email: user.email });
 
       const res = await api.get('/v1/me', { token: expired.token });
 
@@ -299,7 +297,7 @@ describe('auth', () => {
       expect(newer.status).to.equal(401);
       expect(newer.body.error.code).to.equal('REFRESH_TOKEN_REVOKED');
       expect(
-        stack.logs.lines.some((line) => line.includes('"event":"refresh_token_reused"')),
+        the.stack.logs.lines.some((line) => line.includes('"event":"refresh_token_reused"')),
         'the reuse is logged as a security event',
       ).to.equal(true);
     });
@@ -332,7 +330,7 @@ describe('auth', () => {
 
     it('when the refresh token has expired, then 401 REFRESH_TOKEN_EXPIRED', async () => {
       const user = await registerUser(api);
-      await stack
+      await the.stack
         .db('refresh_tokens')
         .where({ tokenHash: hashRefreshToken(user.refreshToken) })
         .update({ expiresAt: new Date(Date.now() - 1000) });
@@ -389,9 +387,9 @@ describe('auth', () => {
       rotated.body.refreshToken,
     ];
     expect(
-      stack.logs.lines.some((line) => line.includes(user.id)),
+      the.stack.logs.lines.some((line) => line.includes(user.id)),
       'the session was logged',
     ).to.equal(true);
-    for (const line of stack.logs.lines) for (const secret of secrets) expect(line).not.to.include(secret);
+    for (const line of the.stack.logs.lines) for (const secret of secrets) expect(line).not.to.include(secret);
   });
 });

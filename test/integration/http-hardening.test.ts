@@ -2,35 +2,33 @@ import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { registerUser } from '../support/fixtures';
 import { httpClient, uniqueClientIp, type HttpClient } from '../support/http';
-import { startStack, type TestStack } from '../support/stack';
+import { useOrderStack } from '../support/use-stack';
 
 const RATE_LIMIT = 5;
 const ALLOWED_ORIGIN = 'https://app.example.test';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 describe('HTTP hardening', () => {
-  let stack: TestStack;
+  const the = useOrderStack({
+    name: 'http-hardening',
+    withWorker: false,
+    env: {
+      TRUST_PROXY: 'true',
+      RATE_LIMIT_PER_MINUTE: String(RATE_LIMIT),
+      BODY_LIMIT: '2kb',
+      ALLOWED_ORIGINS: `${ALLOWED_ORIGIN}, https://admin.example.test`,
+    },
+    cafe: false,
+    customer: false,
+  });
   let api: HttpClient;
   let ip: string;
 
-  before(async () => {
-    stack = await startStack({
-      name: 'http-hardening',
-      withWorker: false,
-      env: {
-        TRUST_PROXY: 'true',
-        RATE_LIMIT_PER_MINUTE: String(RATE_LIMIT),
-        BODY_LIMIT: '2kb',
-        ALLOWED_ORIGINS: `${ALLOWED_ORIGIN}, https://admin.example.test`,
-      },
-    });
-  });
   // The limit is per client IP: each test is a client of its own.
   beforeEach(() => {
     ip = uniqueClientIp();
-    api = httpClient(stack.baseUrl, { 'x-forwarded-for': ip });
+    api = httpClient(the.stack.baseUrl, { 'x-forwarded-for': ip });
   });
-  after(() => stack?.stop());
 
   describe('errors', () => {
     it('when a body fails validation, then 400 with exactly { error: { code, message, details[] } }', async () => {
@@ -197,7 +195,7 @@ describe('HTTP hardening', () => {
       const res = await api.get('/health', { headers: { 'x-request-id': requestId } });
 
       expect(res.headers.get('x-request-id')).to.equal(requestId);
-      const line = stack.logs.lines.find((l) => l.includes(requestId));
+      const line = the.stack.logs.lines.find((l) => l.includes(requestId));
       expect(line, 'an access log line carries the id').to.be.a('string');
       expect(JSON.parse(line as string)).to.include({ requestId, category: 'access', status: 200 });
     });
@@ -250,7 +248,7 @@ describe('HTTP hardening', () => {
       for (let i = 0; i <= RATE_LIMIT; i++) await api.get('/v1/no-such-thing');
       expect((await api.get('/v1/no-such-thing')).status).to.equal(429);
 
-      const other = httpClient(stack.baseUrl, { 'x-forwarded-for': uniqueClientIp() });
+      const other = httpClient(the.stack.baseUrl, { 'x-forwarded-for': uniqueClientIp() });
       const res = await other.get('/v1/no-such-thing');
 
       expect(res.status).to.equal(404);
@@ -267,7 +265,7 @@ describe('HTTP hardening', () => {
     });
 
     it('when a limited client logs in, then it is refused before any password is checked', async () => {
-      const user = await registerUser(httpClient(stack.baseUrl, { 'x-forwarded-for': uniqueClientIp() }));
+      const user = await registerUser(httpClient(the.stack.baseUrl, { 'x-forwarded-for': uniqueClientIp() }));
       for (let i = 0; i < RATE_LIMIT; i++) await api.get('/v1/no-such-thing');
 
       const res = await api.post('/v1/auth/login', { email: user.email, password: user.password });

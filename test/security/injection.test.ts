@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { addMember, createCafe, registerUser, type TestUser } from '../support/fixtures';
 import { httpClient, uniqueClientIp, type HttpClient, type HttpResult } from '../support/http';
 import { act, openCafe, orderWithStatus } from '../support/orders';
-import { startStack, type TestStack } from '../support/stack';
+import { useOrderStack } from '../support/use-stack';
 import { injections, type Fate } from './support/hostile';
 import { send } from './support/probe';
 
@@ -25,22 +25,23 @@ const TABLES = [
 ];
 
 describe('security: injection through every free-text field', () => {
-  let stack: TestStack;
+  const the = useOrderStack({
+    name: 'injection',
+    env: { RATE_LIMIT_PER_MINUTE: '100000', TRUST_PROXY: 'true' },
+    cafe: false,
+    customer: false,
+  });
   let api: HttpClient;
 
-  before(async () => {
-    stack = await startStack({ name: 'injection', env: { RATE_LIMIT_PER_MINUTE: '100000', TRUST_PROXY: 'true' } });
-  });
   // Failed logins lock the client's address: every test is a client of its own.
   beforeEach(() => {
-    api = httpClient(stack.baseUrl, { 'x-forwarded-for': uniqueClientIp() });
+    api = httpClient(the.stack.baseUrl, { 'x-forwarded-for': uniqueClientIp() });
   });
-  after(() => stack?.stop());
 
   async function counts(): Promise<Record<string, number>> {
     const result: Record<string, number> = {};
     for (const table of TABLES) {
-      const [row] = await stack.db(table).count({ n: '*' });
+      const [row] = await the.stack.db(table).count({ n: '*' });
       result[table] = Number(row!.n);
     }
     return result;
@@ -288,7 +289,7 @@ describe('security: injection through every free-text field', () => {
 
       for (const target of targets) {
         for (const body of payloads) {
-          const res = await send(stack.baseUrl, {
+          const res = await send(the.stack.baseUrl, {
             method: 'POST',
             path: target.path,
             headers: { ...target.headers, 'content-type': 'application/json' },
@@ -303,7 +304,7 @@ describe('security: injection through every free-text field', () => {
 
     it('when the webhook, which takes any JSON, gets the same bodies, then __proto__ is refused, the rest is data, and Object.prototype stays clean', async () => {
       for (const body of payloads) {
-        const res = await send(stack.baseUrl, {
+        const res = await send(the.stack.baseUrl, {
           method: 'POST',
           // An IPN of a topic we do not handle: answered without starting any processing.
           path: `/v1/webhooks/mercadopago?topic=subscription&id=${Date.now()}`,

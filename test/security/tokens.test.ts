@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { SignJWT, UnsecuredJWT, exportJWK, generateKeyPair } from 'jose';
 import { registerUser, type TestUser } from '../support/fixtures';
 import { httpClient, uniqueClientIp, type HttpClient } from '../support/http';
-import { startStack, type TestStack } from '../support/stack';
+import { useOrderStack } from '../support/use-stack';
 
 /**
  * Forged and mangled credentials, through the API. test/unit/tokens.test.ts covers the verifier
@@ -16,23 +16,23 @@ const AUDIENCE = 'cafe-flow-api';
 const base64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
 describe('security: access and refresh tokens through the API', () => {
-  let stack: TestStack;
+  const the = useOrderStack({
+    name: 'tokens',
+    withWorker: false,
+    env: { RATE_LIMIT_PER_MINUTE: '100000', TRUST_PROXY: 'true' },
+    cafe: false,
+    customer: false,
+  });
   let api: HttpClient;
   let secret: Uint8Array;
 
-  before(async () => {
-    stack = await startStack({
-      name: 'tokens',
-      withWorker: false,
-      env: { RATE_LIMIT_PER_MINUTE: '100000', TRUST_PROXY: 'true' },
-    });
-    secret = new TextEncoder().encode(stack.config.auth.jwtSecret);
+  before(() => {
+    secret = new TextEncoder().encode(the.stack.config.auth.jwtSecret);
   });
   // Login locks are per address, and the database is shared with the rest of the run: an address of our own.
   beforeEach(() => {
-    api = httpClient(stack.baseUrl, { 'x-forwarded-for': uniqueClientIp() });
+    api = httpClient(the.stack.baseUrl, { 'x-forwarded-for': uniqueClientIp() });
   });
-  after(() => stack?.stop());
 
   /** The claims a real token of `user` carries. */
   const claimsOf = (user: TestUser) => ({ email: user.email });
