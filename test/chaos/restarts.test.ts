@@ -1,8 +1,9 @@
 import { expect } from 'chai';
-import { registerUser, type TestUser } from '../support/fixtures';
-import { httpClient, type HttpClient } from '../support/http';
-import { act, eventually, openCafe, orderWithStatus, placeOrder, randomUUID, type Cafe } from '../support/orders';
-import { startDedicatedStack, type DedicatedStack } from './support/dedicated-stack';
+import { type TestUser } from '../support/fixtures';
+import { type HttpClient } from '../support/http';
+import { act, eventually, orderWithStatus, placeOrder, randomUUID, type Cafe } from '../support/orders';
+import { startDedicatedStack } from './support/dedicated-stack';
+import { useCafeStack } from '../support/use-stack';
 import { expectEventLogsIntact, payAtProvider } from './support/invariants';
 
 /** The answer a placement gets while a dependency is down: a retryable 503, never a 500. */
@@ -32,35 +33,20 @@ const readyAgain = (api: HttpClient) =>
   );
 
 describe('chaos: Postgres and the Temporal server restart under the app', () => {
-  let stack: DedicatedStack;
-  let api: HttpClient;
-  let cafe: Cafe;
-  let customer: TestUser;
-
-  before(async function () {
-    this.timeout(180_000);
-    stack = await startDedicatedStack('restarts');
-    api = httpClient(stack.baseUrl);
-    cafe = await openCafe(api);
-    customer = await registerUser(api);
-  });
-  after(async function () {
-    this.timeout(60_000);
-    await stack?.stop();
-  });
+  const the = useCafeStack(() => startDedicatedStack('restarts'), { timeoutMs: { start: 180_000, stop: 60_000 } });
 
   async function paidAndAccepted() {
-    const order = await placeOrder(api, customer, cafe);
-    await payAtProvider(stack.emulator.url, order.payment.preferenceId);
-    await orderWithStatus(api, customer, order.id, 'paid');
-    expect((await act(api, cafe.owner, order.id, 'accept')).status).to.equal(200);
+    const order = await placeOrder(the.api, the.customer, the.cafe);
+    await payAtProvider(the.stack.emulator.url, order.payment.preferenceId);
+    await orderWithStatus(the.api, the.customer, order.id, 'paid');
+    expect((await act(the.api, the.cafe.owner, order.id, 'accept')).status).to.equal(200);
     return order;
   }
 
   async function finish(orderId: string) {
-    expect((await act(api, cafe.owner, orderId, 'ready')).status).to.equal(200);
-    expect((await act(api, cafe.owner, orderId, 'complete')).status).to.equal(200);
-    return orderWithStatus(api, customer, orderId, 'completed');
+    expect((await act(the.api, the.cafe.owner, orderId, 'ready')).status).to.equal(200);
+    expect((await act(the.api, the.cafe.owner, orderId, 'complete')).status).to.equal(200);
+    return orderWithStatus(the.api, the.customer, orderId, 'completed');
   }
 
   // The same outage, once per dependency the API needs.
@@ -70,18 +56,18 @@ describe('chaos: Postgres and the Temporal server restart under the app', () => 
       this.timeout(150_000);
       const accepted = await paidAndAccepted();
 
-      await stack[dependency].stop();
-      await expectNotReady(api, dependency);
-      await expectPlacementRefused(api, customer, cafe);
-      await stack[dependency].start();
+      await the.stack[dependency].stop();
+      await expectNotReady(the.api, dependency);
+      await expectPlacementRefused(the.api, the.customer, the.cafe);
+      await the.stack[dependency].start();
 
-      await readyAgain(api);
+      await readyAgain(the.api);
       await finish(accepted.id);
-      const after = await placeOrder(api, customer, cafe);
-      await payAtProvider(stack.emulator.url, after.payment.preferenceId);
-      await orderWithStatus(api, customer, after.id, 'paid');
-      await expectEventLogsIntact(stack.db, [accepted.id, after.id]);
-      expect(stack.worker.alive(), stack.worker.tail()).to.equal(true);
+      const after = await placeOrder(the.api, the.customer, the.cafe);
+      await payAtProvider(the.stack.emulator.url, after.payment.preferenceId);
+      await orderWithStatus(the.api, the.customer, after.id, 'paid');
+      await expectEventLogsIntact(the.stack.db, [accepted.id, after.id]);
+      expect(the.stack.worker.alive(), the.stack.worker.tail()).to.equal(true);
     });
   }
 });

@@ -3,19 +3,14 @@ import { randomUUID } from 'node:crypto';
 import { recordNotification } from '../../db/repositories/webhooks';
 import { maintenanceSchedules } from '../../workers/schedules';
 import { PRUNE_NOTIFICATIONS_SCHEDULE_ID, type pruneWebhookNotifications } from '../../workflows/maintenance/prune-notifications';
-import { startStack, type TestStack } from '../support/stack';
+import { useOrderStack } from '../support/use-stack';
 
 describe('webhook notification retention', () => {
-  let stack: TestStack;
-
-  before(async () => {
-    stack = await startStack({ name: 'prune-notifications' });
-  });
-  after(() => stack?.stop());
+  const the = useOrderStack({ name: 'prune-notifications', cafe: false, customer: false });
 
   async function stored(ageDays: number, processed: boolean): Promise<string> {
     const id = `mp:test:${randomUUID()}`;
-    await recordNotification(stack.db, {
+    await recordNotification(the.stack.db, {
       id,
       provider: 'mercadopago',
       kind: 'ipn',
@@ -26,15 +21,15 @@ describe('webhook notification retention', () => {
       query: {},
       body: null,
     });
-    await stack
+    await the.stack
       .db('webhookNotifications')
       .where({ id })
       .update({
-        receivedAt: stack.db.raw(`now() - interval '${ageDays} days'`),
+        receivedAt: the.stack.db.raw(`now() - interval '${ageDays} days'`),
         // Held far in the future so the running relay leaves the pending ones alone.
         ...(processed
-          ? { processedAt: stack.db.fn.now(), outcome: 'test' }
-          : { availableAt: stack.db.raw(`now() + interval '1 day'`) }),
+          ? { processedAt: the.stack.db.fn.now(), outcome: 'test' }
+          : { availableAt: the.stack.db.raw(`now() + interval '1 day'`) }),
       });
     return id;
   }
@@ -43,19 +38,26 @@ describe('webhook notification retention', () => {
     const old = await stored(45, true);
     const recent = await stored(2, true);
     const pendingOld = await stored(45, false);
-    const result = await stack.client.workflow.execute<typeof pruneWebhookNotifications>('pruneWebhookNotifications', {
-      taskQueue: stack.maintenanceTaskQueue,
+    const result = await the.stack.client.workflow.execute<typeof pruneWebhookNotifications>('pruneWebhookNotifications', {
+      taskQueue: the.stack.maintenanceTaskQueue,
       workflowId: `prune-test-${randomUUID()}`,
       args: [{ olderThanDays: 30 }],
     });
     expect(result.deleted).to.be.at.least(1);
-    const left = (await stack.db('webhookNotifications').whereIn('id', [old, recent, pendingOld]).select('id')).map((r) => r.id);
+    const left = (await the.stack.db('webhookNotifications').whereIn('id', [old, recent, pendingOld]).select('id')).map(
+      (r) => r.id,
+    );
     expect(left.sort()).to.deep.equal([recent, pendingOld].sort());
   });
 
   it('when the worker ensures its schedules, then a daily prune runs on the maintenance queue with the configured retention', () => {
-    const prune = maintenanceSchedules(stack.config).find((schedule) => schedule.scheduleId === PRUNE_NOTIFICATIONS_SCHEDULE_ID);
-    expect(prune?.action).to.deep.include({ workflowType: 'pruneWebhookNotifications', taskQueue: stack.maintenanceTaskQueue });
+    const prune = maintenanceSchedules(the.stack.config).find(
+      (schedule) => schedule.scheduleId === PRUNE_NOTIFICATIONS_SCHEDULE_ID,
+    );
+    expect(prune?.action).to.deep.include({
+      workflowType: 'pruneWebhookNotifications',
+      taskQueue: the.stack.maintenanceTaskQueue,
+    });
     expect(prune?.action.type === 'startWorkflow' && prune.action.args).to.deep.equal([{ olderThanDays: 30 }]);
   });
 });

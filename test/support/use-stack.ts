@@ -10,8 +10,8 @@ export interface OrderStackOptions extends StackOptions {
   customer?: boolean;
 }
 
-export interface OrderStack {
-  readonly stack: TestStack;
+export interface OrderStack<S = TestStack> {
+  readonly stack: S;
   readonly api: HttpClient;
   readonly cafe: Cafe;
   readonly customer: TestUser;
@@ -23,19 +23,35 @@ export interface OrderStack {
  * getters inside tests and hooks: they exist only once `before` has run.
  */
 export function useOrderStack(options: OrderStackOptions): OrderStack {
-  const { cafe: withCafe = true, customer: withCustomer = true, ...stackOptions } = options;
-  let stack: TestStack | undefined;
+  const { cafe, customer, ...stackOptions } = options;
+  return useCafeStack(() => startStack(stackOptions), { cafe, customer });
+}
+
+/**
+ * The same for any stack with an API (the chaos suite's dedicated stack): `start` runs in `before`
+ * (given `timeoutMs` when it is slow), `stop` in `after`.
+ */
+export function useCafeStack<S extends { baseUrl: string; stop(): Promise<void> }>(
+  start: () => Promise<S>,
+  options: { cafe?: boolean; customer?: boolean; timeoutMs?: { start?: number; stop?: number } } = {},
+): OrderStack<S> {
+  const { cafe: withCafe = true, customer: withCustomer = true, timeoutMs = {} } = options;
+  let stack: S | undefined;
   let api: HttpClient | undefined;
   let cafe: Cafe | undefined;
   let customer: TestUser | undefined;
 
-  before(async () => {
-    stack = await startStack(stackOptions);
+  before(async function () {
+    if (timeoutMs.start) this.timeout(timeoutMs.start);
+    stack = await start();
     api = httpClient(stack.baseUrl);
     if (withCafe) cafe = await openCafe(api);
     if (withCustomer) customer = await registerUser(api);
   });
-  after(() => stack?.stop());
+  after(async function () {
+    if (timeoutMs.stop) this.timeout(timeoutMs.stop);
+    await stack?.stop();
+  });
 
   const ready = <T>(value: T | undefined, what: string): T => {
     if (value === undefined) {

@@ -1,8 +1,9 @@
 import { expect } from 'chai';
-import { registerUser, type TestUser } from '../../support/fixtures';
-import { httpClient, type HttpClient } from '../../support/http';
-import { eventually, openCafe, randomUUID, type Cafe } from '../../support/orders';
-import { startDedicatedStack, type DedicatedStack } from '../support/dedicated-stack';
+import { type TestUser } from '../../support/fixtures';
+import { type HttpClient } from '../../support/http';
+import { eventually, randomUUID, type Cafe } from '../../support/orders';
+import { startDedicatedStack } from '../support/dedicated-stack';
+import { useCafeStack } from '../../support/use-stack';
 import { driveTo } from '../support/drive';
 import { expectEventLogsIntact, expectProviderSideEffectsOnce, inBatches, payAtProvider } from '../support/invariants';
 
@@ -57,43 +58,28 @@ function customersPlacing(api: HttpClient, customer: TestUser, cafe: Cafe, perSe
 }
 
 describe('chaos (long): Postgres and the Temporal server restart under load', () => {
-  let stack: DedicatedStack;
-  let api: HttpClient;
-  let cafe: Cafe;
-  let customer: TestUser;
-
-  before(async function () {
-    this.timeout(180_000);
-    stack = await startDedicatedStack('restarts-load');
-    api = httpClient(stack.baseUrl);
-    cafe = await openCafe(api);
-    customer = await registerUser(api);
-  });
-  after(async function () {
-    this.timeout(60_000);
-    await stack?.stop();
-  });
+  const the = useCafeStack(() => startDedicatedStack('restarts-load'), { timeoutMs: { start: 180_000, stop: 60_000 } });
 
   const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
   const ready = () =>
     eventually(
-      () => api.get('/ready'),
+      () => the.api.get('/ready'),
       (r) => r.status === 200,
       90_000,
     );
 
   it('when both restart while customers keep placing orders, then every answer is a 2xx or a 503 SERVICE_UNAVAILABLE, every key ends as one order, and every order completes', async function () {
     this.timeout(900_000);
-    const load = customersPlacing(api, customer, cafe, 3);
+    const load = customersPlacing(the.api, the.customer, the.cafe, 3);
     await pause(5_000);
-    await stack.postgres.stop();
+    await the.stack.postgres.stop();
     await pause(5_000);
-    await stack.postgres.start();
+    await the.stack.postgres.start();
     await ready();
     await pause(5_000);
-    await stack.temporal.stop();
+    await the.stack.temporal.stop();
     await pause(10_000);
-    await stack.temporal.start();
+    await the.stack.temporal.start();
     await ready();
     await pause(5_000);
     // Retries of keys refused during the outages run to completion, now that both are back.
@@ -106,15 +92,15 @@ describe('chaos (long): Postgres and the Temporal server restart under load', ()
     expect(load.placed.size, 'every key was placed in the end').to.equal(keys.size);
 
     const orders = [...load.placed.values()];
-    const actors = { api, customer, staff: cafe.owner };
+    const actors = { api: the.api, customer: the.customer, staff: the.cafe.owner };
     await inBatches(orders, 5, async (order) => {
-      await payAtProvider(stack.emulator.url, order.preferenceId);
+      await payAtProvider(the.stack.emulator.url, order.preferenceId);
       expect(await driveTo(actors, order.id, 'completed')).to.equal('completed');
     });
     const ids = orders.map((order) => order.id);
     expect(new Set(ids).size, 'one order per key').to.equal(ids.length);
-    await expectEventLogsIntact(stack.db, ids);
-    expectProviderSideEffectsOnce(stack.emulator.requests(), ids);
-    expect(stack.worker.alive(), stack.worker.tail()).to.equal(true);
+    await expectEventLogsIntact(the.stack.db, ids);
+    expectProviderSideEffectsOnce(the.stack.emulator.requests(), ids);
+    expect(the.stack.worker.alive(), the.stack.worker.tail()).to.equal(true);
   });
 });
