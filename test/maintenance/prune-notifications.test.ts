@@ -1,6 +1,5 @@
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
-import { recordNotification } from '../../db/repositories/webhooks';
 import { maintenanceSchedules } from '../../workers/schedules';
 import { PRUNE_NOTIFICATIONS_SCHEDULE_ID, type pruneWebhookNotifications } from '../../workflows/maintenance/prune-notifications';
 import { useOrderStack } from '../support/use-stack';
@@ -8,29 +7,22 @@ import { useOrderStack } from '../support/use-stack';
 describe('webhook notification retention', () => {
   const the = useOrderStack({ name: 'prune-notifications', cafe: false, customer: false });
 
+  /** Written in one insert, already aged (and, when pending, held past the test), so the running relay never takes it. */
   async function stored(ageDays: number, processed: boolean): Promise<string> {
     const id = `mp:test:${randomUUID()}`;
-    await recordNotification(the.stack.db, {
+    const { db } = the.stack;
+    await db('webhookNotifications').insert({
       id,
       provider: 'mercadopago',
       kind: 'ipn',
       topic: 'payment',
       resourceId: '1',
-      requestId: null,
       signed: false,
-      query: {},
-      body: null,
+      query: '{}',
+      body: 'null',
+      receivedAt: db.raw(`now() - make_interval(days => ?)`, [ageDays]),
+      ...(processed ? { processedAt: db.fn.now(), outcome: 'test' } : { availableAt: db.raw(`now() + interval '1 day'`) }),
     });
-    await the.stack
-      .db('webhookNotifications')
-      .where({ id })
-      .update({
-        receivedAt: the.stack.db.raw(`now() - interval '${ageDays} days'`),
-        // Held far in the future so the running relay leaves the pending ones alone.
-        ...(processed
-          ? { processedAt: the.stack.db.fn.now(), outcome: 'test' }
-          : { availableAt: the.stack.db.raw(`now() + interval '1 day'`) }),
-      });
     return id;
   }
 

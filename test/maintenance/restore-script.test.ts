@@ -107,7 +107,7 @@ describe('npm run restore', () => {
     this.timeout(60_000);
     const name = newDatabaseName();
     const stackFile = await writeTestStackFile({
-      temporal: { address: '127.0.0.1:9', namespace: 'default', taskQueue: 'unused', maintenanceTaskQueue: 'unused' },
+      temporal: { address: '127.0.0.1:9', namespace: 'default', taskQueue: 'unused', maintenanceTaskQueue: 'unused-maintenance' },
       databaseUrl: testDatabaseUrl(),
       apiUrl: 'http://127.0.0.1:9',
     });

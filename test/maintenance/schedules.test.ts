@@ -1,9 +1,10 @@
 import { ScheduleNotFoundError, type Client } from '@temporalio/client';
 import { expect } from 'chai';
 import { BACKUP_SCHEDULE_ID } from '../../workflows/maintenance/contracts';
+import { PRUNE_NOTIFICATIONS_SCHEDULE_ID } from '../../workflows/maintenance/prune-notifications';
 import { ensureSchedules } from '../../workers/schedules';
 import { testConfig } from '../support/env';
-import { temporalDevServer, uniqueTaskQueue } from '../support/temporal';
+import { codecClient, temporalDevServer, uniqueTaskQueue } from '../support/temporal';
 
 async function deleteIfPresent(client: Client, scheduleId: string): Promise<void> {
   try {
@@ -29,11 +30,16 @@ describe('maintenance schedules', () => {
   let client: Client;
   before(async function () {
     this.timeout(120_000);
-    client = (await temporalDevServer()).client;
-    // The shared dev server may hold one from another test's worker start-up.
+    // As the worker's client: schedules other tests' workers made carry encrypted arguments.
+    client = codecClient(await temporalDevServer(), testConfig().temporal.payloadKeys);
+    // The shared dev server may hold them from another test's worker start-up.
     await deleteIfPresent(client, BACKUP_SCHEDULE_ID);
+    await deleteIfPresent(client, PRUNE_NOTIFICATIONS_SCHEDULE_ID);
   });
-  after(() => deleteIfPresent(client, BACKUP_SCHEDULE_ID));
+  after(async () => {
+    await deleteIfPresent(client, BACKUP_SCHEDULE_ID);
+    await deleteIfPresent(client, PRUNE_NOTIFICATIONS_SCHEDULE_ID);
+  });
 
   it('when ensureSchedules runs twice, then backup-daily exists once, at 03:00 in the backup time zone, skipping overlaps', async function () {
     this.timeout(30_000);
@@ -43,8 +49,14 @@ describe('maintenance schedules', () => {
     const first = await ensureSchedules(client, config);
     const second = await ensureSchedules(client, config);
 
-    expect(first).to.deep.equal([{ scheduleId: BACKUP_SCHEDULE_ID, created: true }]);
-    expect(second).to.deep.equal([{ scheduleId: BACKUP_SCHEDULE_ID, created: false }]);
+    expect(first).to.deep.equal([
+      { scheduleId: BACKUP_SCHEDULE_ID, created: true },
+      { scheduleId: PRUNE_NOTIFICATIONS_SCHEDULE_ID, created: true },
+    ]);
+    expect(second).to.deep.equal([
+      { scheduleId: BACKUP_SCHEDULE_ID, created: false },
+      { scheduleId: PRUNE_NOTIFICATIONS_SCHEDULE_ID, created: false },
+    ]);
     expect(await listedIds(client, 1)).to.deep.equal([BACKUP_SCHEDULE_ID]);
     const description = await client.schedule.getHandle(BACKUP_SCHEDULE_ID).describe();
     expect(description.spec.timezone).to.equal('America/Argentina/Buenos_Aires');
@@ -73,7 +85,10 @@ describe('maintenance schedules', () => {
     const changed = testConfig({ TEMPORAL_TASK_QUEUE: config.temporal.taskQueue, BACKUP_TIMEZONE: 'Europe/Madrid' });
     const ensured = await ensureSchedules(client, changed, { extraDatabases: ['temporal', 'temporal_visibility'] });
 
-    expect(ensured).to.deep.equal([{ scheduleId: BACKUP_SCHEDULE_ID, created: false }]);
+    expect(ensured.find((entry) => entry.scheduleId === BACKUP_SCHEDULE_ID)).to.deep.equal({
+      scheduleId: BACKUP_SCHEDULE_ID,
+      created: false,
+    });
     const description = await client.schedule.getHandle(BACKUP_SCHEDULE_ID).describe();
     expect(description.spec.timezone).to.equal('Europe/Madrid');
     expect(description.action.args).to.deep.equal([

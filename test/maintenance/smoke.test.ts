@@ -16,7 +16,7 @@ import {
 import { ensureSchedules, maintenanceSchedules } from '../../workers/schedules';
 import { testConfig } from '../support/env';
 import { startStack, type TestStack } from '../support/stack';
-import { temporalDevServer, uniqueTaskQueue } from '../support/temporal';
+import { codecClient, temporalDevServer, uniqueTaskQueue } from '../support/temporal';
 import { runScript } from './support';
 
 /** A stack of the test's own: the rate-limit check locks its client out of that app for a minute. */
@@ -169,7 +169,8 @@ describe('smoke-hourly schedule', () => {
 
   before(async function () {
     this.timeout(120_000);
-    client = (await temporalDevServer()).client;
+    // As the worker's client: schedules other tests' workers made carry encrypted arguments.
+    client = codecClient(await temporalDevServer(), testConfig().temporal.payloadKeys);
     await cleanUp();
   });
   after(cleanUp);

@@ -75,21 +75,22 @@ describe('webhook relay: stored, acknowledged, then handed over', () => {
 
   it('when the relay is down while notifications arrive, then they wait in Postgres and are handed over once it is back', async () => {
     await the.stack.relay.stop();
+    let paymentId = '';
+    let notificationId = '';
     try {
-      const { order, paymentId } = await unnotifiedPayment();
-      const { response, notificationId } = await postWebhook(the.stack, the.api, { dataId: paymentId });
-      expect(response.status).to.equal(200);
+      const unnotified = await unnotifiedPayment();
+      paymentId = unnotified.paymentId;
+      const posted = await postWebhook(the.stack, the.api, { dataId: paymentId });
+      notificationId = posted.notificationId;
+      expect(posted.response.status).to.equal(200);
       await new Promise((resolve) => setTimeout(resolve, 1500));
       expect((await notificationRow(the.stack, notificationId)).processedAt).to.equal(null);
-      expect((await getOrder(the.api, the.customer, order.id)).status).to.equal('pending_payment');
+      expect((await getOrder(the.api, the.customer, unnotified.order.id)).status).to.equal('pending_payment');
     } finally {
       await the.stack.restartRelay();
     }
-    const rows = await notificationsProcessed(
-      the.stack,
-      (await the.stack.db('webhookNotifications').whereNull('processedAt')).map((r) => r.resourceId),
-    );
-    expect(rows.every((row: { outcome: string }) => row.outcome.endsWith(':signalled'))).to.equal(true);
+    await notificationsProcessed(the.stack, [paymentId]);
+    expect((await notificationRow(the.stack, notificationId)).outcome).to.equal(`${paymentId}:signalled`);
   });
 
   it('when a relay dies holding a claim, then another takes the rows over once the lease passes', async () => {
