@@ -14,9 +14,6 @@ export interface NotificationInput {
   resourceId: string;
 }
 
-/** One workflow per received notification: a redelivery of the same one starts nothing new. */
-export const notificationWorkflowId = (notificationId: string) => `mp-notification:${notificationId}`;
-
 export type SyncOutcome = 'signalled' | 'settled_closed_order' | 'unknown_order' | 'no_external_reference';
 
 export interface SyncResult {
