@@ -3,10 +3,10 @@ import type SMTPPool from 'nodemailer/lib/smtp-pool';
 import { renderMail } from '../activities/mail/render';
 import type { MailPayload } from '../activities/mail/order-mail';
 import type { Db } from '../db/knex';
-import { listenTo } from '../db/listen';
 import * as mail from '../db/repositories/mail';
 import type { Logger } from '../lib/logger';
 import type { Metrics } from '../lib/metrics';
+import { startRelayLoop } from './relay-loop';
 
 export interface MailRelaySettings {
   databaseUrl: string;
@@ -83,20 +83,6 @@ export function startMailRelay(deps: MailRelayDeps, settings: MailRelaySettings)
     tls: { rejectUnauthorized: settings.tlsRejectUnauthorized },
   } as SMTPPool.Options);
   const aborts = new AbortController();
-  let stopped = false;
-  let woken = false;
-  let wake: (() => void) | undefined;
-  const nudge = () => {
-    woken = true;
-    wake?.();
-  };
-  const listener = listenTo({
-    databaseUrl: settings.databaseUrl,
-    channel: mail.MAIL_CHANNEL,
-    applicationName: 'cafe-flow-mail-relay',
-    onNotify: nudge,
-    onError: (error) => logger.warn({ err: error }, 'mail relay LISTEN connection failed; the poll covers the gap'),
-  });
 
   async function send(row: mail.OutboxMail): Promise<void> {
     const log = { mailId: row.id, orderId: row.orderId, kind: row.kind, attempt: row.attempts };
@@ -149,14 +135,14 @@ export function startMailRelay(deps: MailRelayDeps, settings: MailRelaySettings)
     logger.warn({ ...log, err: error, delaySeconds }, 'mail not sent; retrying later');
   }
 
-  async function round(): Promise<number> {
+  async function round(): Promise<boolean> {
     const claimed = await mail.claimDueMails(db, {
       limit: settings.concurrency,
       leaseSeconds: settings.leaseSeconds,
       messageIdDomain: settings.messageIdDomain,
     });
     await Promise.all(claimed.map((row) => send(row)));
-    return claimed.length;
+    return claimed.length === settings.concurrency;
   }
 
   async function reportBacklog() {
@@ -165,40 +151,21 @@ export function startMailRelay(deps: MailRelayDeps, settings: MailRelaySettings)
     metrics.mailOldestPendingSeconds.set(stats.oldestSeconds);
   }
 
-  const idle = () =>
-    new Promise<void>((resolve) => {
-      if (woken || stopped) return resolve();
-      const timer = setTimeout(resolve, settings.pollIntervalMs);
-      wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
-
-  const loop = (async () => {
-    let lastReport = 0;
-    while (!stopped) {
-      woken = false;
-      try {
-        const handled = await round();
-        if (Date.now() - lastReport > Math.min(10_000, settings.pollIntervalMs)) {
-          lastReport = Date.now();
-          await reportBacklog();
-        }
-        if (handled === settings.concurrency && !stopped) continue;
-      } catch (error) {
-        logger.warn({ err: error }, 'mail relay round failed');
-      }
-      await idle();
-      wake = undefined;
-    }
-  })();
+  const loop = startRelayLoop({
+    name: 'mail-relay',
+    databaseUrl: settings.databaseUrl,
+    channel: mail.MAIL_CHANNEL,
+    pollIntervalMs: settings.pollIntervalMs,
+    reportEveryMs: Math.min(10_000, settings.pollIntervalMs),
+    round,
+    reportBacklog,
+    logger,
+  });
   logger.info({ smtp: smtpEndpoint(settings.smtpUrl), concurrency: settings.concurrency }, 'mail relay running');
 
   return {
     async stop(graceMs = 10_000) {
-      stopped = true;
-      wake?.();
+      loop.halt();
       let timer: NodeJS.Timeout | undefined;
       const cutOff = new Promise<void>((resolve) => {
         timer = setTimeout(() => {
@@ -206,11 +173,11 @@ export function startMailRelay(deps: MailRelayDeps, settings: MailRelaySettings)
           resolve();
         }, graceMs);
       });
-      await Promise.race([loop, cutOff]);
-      await loop;
+      await Promise.race([loop.finished, cutOff]);
+      await loop.finished;
       clearTimeout(timer);
       transport.close();
-      await listener.close();
+      await loop.close();
     },
   };
 }

@@ -1,8 +1,8 @@
 import { isMercadoPagoApiError } from '../activities/payments/mercadopago-client';
 import { createPaymentSync, type PaymentSyncDeps } from '../activities/payments/payment-sync';
-import { listenTo } from '../db/listen';
 import * as webhooks from '../db/repositories/webhooks';
 import type { NotificationTopic } from '../workflows/payments/contracts';
+import { startRelayLoop } from './relay-loop';
 
 export interface RelaySettings {
   databaseUrl: string;
@@ -38,21 +38,6 @@ export function startWebhookRelay(deps: PaymentSyncDeps, settings: RelaySettings
   const pollIntervalMs = settings.pollIntervalMs ?? 1_000;
   const concurrency = settings.concurrency ?? 8;
   const sync = createPaymentSync(deps);
-  let stopped = false;
-  let wake: (() => void) | undefined;
-  let woken = false;
-  const nudge = () => {
-    woken = true;
-    wake?.();
-  };
-  const listener = listenTo({
-    databaseUrl: settings.databaseUrl,
-    channel: webhooks.NOTIFICATION_CHANNEL,
-    applicationName: 'cafe-flow-webhook-relay',
-    onNotify: nudge,
-    onError: (error) => logger.warn({ err: error }, 'webhook relay LISTEN connection failed; the poll covers the gap'),
-  });
-
   async function handOver(group: webhooks.PendingNotification[]): Promise<void> {
     const { topic, resourceId } = group[0]!;
     const ids = group.map((row) => row.id);
@@ -80,7 +65,7 @@ export function startWebhookRelay(deps: PaymentSyncDeps, settings: RelaySettings
     }
   }
 
-  async function round(): Promise<number> {
+  async function round(): Promise<boolean> {
     const claimed = await webhooks.claimPendingNotifications(db, { limit: batchSize, leaseSeconds });
     const groups = new Map<string, webhooks.PendingNotification[]>();
     for (const row of claimed) {
@@ -92,7 +77,7 @@ export function startWebhookRelay(deps: PaymentSyncDeps, settings: RelaySettings
       for (let group = queue.shift(); group; group = queue.shift()) await handOver(group);
     });
     await Promise.all(lanes);
-    return claimed.length;
+    return claimed.length === batchSize;
   }
 
   async function reportBacklog() {
@@ -101,41 +86,22 @@ export function startWebhookRelay(deps: PaymentSyncDeps, settings: RelaySettings
     metrics.webhookRelayOldestSeconds.set(stats.oldestSeconds);
   }
 
-  const idle = () =>
-    new Promise<void>((resolve) => {
-      if (woken || stopped) return resolve();
-      const timer = setTimeout(resolve, pollIntervalMs);
-      wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
-
-  const loop = (async () => {
-    let lastReport = 0;
-    while (!stopped) {
-      woken = false;
-      try {
-        const handled = await round();
-        if (Date.now() - lastReport > 10_000) {
-          lastReport = Date.now();
-          await reportBacklog();
-        }
-        if (handled === batchSize) continue;
-      } catch (error) {
-        logger.warn({ err: error }, 'webhook relay round failed');
-      }
-      await idle();
-      wake = undefined;
-    }
-  })();
+  const loop = startRelayLoop({
+    name: 'webhook-relay',
+    databaseUrl: settings.databaseUrl,
+    channel: webhooks.NOTIFICATION_CHANNEL,
+    pollIntervalMs,
+    reportEveryMs: 10_000,
+    round,
+    reportBacklog,
+    logger,
+  });
 
   return {
     async stop() {
-      stopped = true;
-      wake?.();
-      await loop;
-      await listener.close();
+      loop.halt();
+      await loop.finished;
+      await loop.close();
     },
   };
 }
