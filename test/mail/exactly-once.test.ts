@@ -1,5 +1,4 @@
 import { expect } from 'chai';
-import { ApplicationFailure } from '@temporalio/common';
 import { enqueueOrderMail } from '../../activities/mail/order-mail';
 import { findMailsOfOrder } from '../../db/repositories/mail';
 import type { OrderEvent } from '../../workflows/orders/contracts';
@@ -9,6 +8,7 @@ import { fastMailEnv, startSmtpServer, until, type SmtpTestServer } from '../sup
 import { act, openCafe, orderWithStatus, pay, placeOrder, type Cafe } from '../support/orders';
 import { clearFaults, injectNotificationFault, notificationsProcessed, sendNotification } from '../support/payments';
 import { startStack, type TestStack } from '../support/stack';
+import { failingAfterCommit } from '../support/faults';
 
 describe('customer emails: exactly one message per (order, event)', () => {
   let stack: TestStack;
@@ -22,20 +22,7 @@ describe('customer emails: exactly one message per (order, event)', () => {
     stack = await startStack({
       name: 'mail-exactly-once',
       env: { ...fastMailEnv(smtp), RATE_LIMIT_PER_MINUTE: '100000' },
-      wrapActivities: (activities) => ({
-        ...activities,
-        // Writes (and queues the mail) for real, then fails twice: a worker that crashed before
-        // reporting the completion, as Temporal sees it.
-        async recordOrderEvent(input) {
-          await activities.recordOrderEvent(input);
-          const key = `${input.event.orderId}:${input.event.seq}`;
-          const seen = failures.get(key) ?? 0;
-          if (seen < 2) {
-            failures.set(key, seen + 1);
-            throw ApplicationFailure.retryable('transient failure after commit', 'TransientTestFailure');
-          }
-        },
-      }),
+      wrapActivities: failingAfterCommit(failures),
     });
     api = httpClient(stack.baseUrl);
     cafe = await openCafe(api);

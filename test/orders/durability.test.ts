@@ -1,29 +1,16 @@
 import { expect } from 'chai';
-import { ApplicationFailure } from '@temporalio/common';
 import { startWorkerProcess, type WorkerProcess } from '../chaos/support/worker-process';
 import { registerUser } from '../support/fixtures';
 import { act, eventually, orderWithStatus, pay, placeOrder } from '../support/orders';
 import { useOrderStack } from '../support/use-stack';
+import { failingAfterCommit } from '../support/faults';
 
 describe('order durability', () => {
   describe('when an activity fails after its write committed', () => {
     const failures = new Map<string, number>();
     const the = useOrderStack({
       name: 'retries',
-      wrapActivities: (activities) => ({
-        ...activities,
-        // Writes for real, then fails the first two attempts of every event: exactly what a
-        // worker that crashes before reporting completion looks like to Temporal.
-        async recordOrderEvent(input) {
-          await activities.recordOrderEvent(input);
-          const key = `${input.event.orderId}:${input.event.seq}`;
-          const seen = failures.get(key) ?? 0;
-          if (seen < 2) {
-            failures.set(key, seen + 1);
-            throw ApplicationFailure.retryable('transient failure after commit', 'TransientTestFailure');
-          }
-        },
-      }),
+      wrapActivities: failingAfterCommit(failures),
     });
 
     it('then the retries leave each event in the read model exactly once', async () => {
