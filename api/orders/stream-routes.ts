@@ -27,6 +27,18 @@ async function whenListening(feed: OrderFeed): Promise<void> {
 export function registerStreamRoutes(api: ApiRoutes, service: OrdersService, feed: OrderFeed, settings: StreamSettings): void {
   const limiter = new StreamLimiter(settings.maxPerUser);
 
+  /** A stream slot of the user's (429 past the cap), held only once the feed listens (else 503). */
+  async function reserveStream(userId: string): Promise<() => void> {
+    const release = limiter.acquire(userId);
+    try {
+      await whenListening(feed);
+      return release;
+    } catch (error) {
+      release();
+      throw error;
+    }
+  }
+
   api.add({
     method: 'get',
     path: '/v1/businesses/:businessId/orders/stream',
@@ -48,13 +60,7 @@ export function registerStreamRoutes(api: ApiRoutes, service: OrdersService, fee
     handler: async (ctx, { params, user }) => {
       ctx.state.businessId = params.businessId;
       await service.requireStaff(user.userId, params.businessId);
-      const release = limiter.acquire(user.userId);
-      try {
-        await whenListening(feed);
-      } catch (error) {
-        release();
-        throw error;
-      }
+      const release = await reserveStream(user.userId);
       const stream = openEventStream(ctx, {
         settings,
         stillAllowed: () => stillPasses(() => service.requireStaff(user.userId, params.businessId)),
@@ -93,13 +99,7 @@ export function registerStreamRoutes(api: ApiRoutes, service: OrdersService, fee
     handler: async (ctx, { params, user }) => {
       const row = await service.requireCustomer(user.userId, params.orderId);
       ctx.state.businessId = row.businessId;
-      const release = limiter.acquire(user.userId);
-      try {
-        await whenListening(feed);
-      } catch (error) {
-        release();
-        throw error;
-      }
+      const release = await reserveStream(user.userId);
       return customerStream(ctx, service, feed, settings, { userId: user.userId, orderId: params.orderId, release });
     },
   });
