@@ -65,6 +65,31 @@ export function firstWorkflowTask(history: History): FirstTask {
   };
 }
 
+export interface UpdateTask {
+  /** Local activities recorded by the workflow task that accepted the update. */
+  localActivities: string[];
+  activityTasks: number;
+  /** The same workflow task also completed the update (the caller got its answer from it). */
+  answered: boolean;
+}
+
+/** What the workflow task that accepted the named update wrote; undefined when no task accepted it. */
+export function taskAcceptingUpdate(history: History, updateName: string): UpdateTask | undefined {
+  const events = history.events ?? [];
+  const accepted = events.findIndex(
+    (event) => event.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === updateName,
+  );
+  if (accepted < 0) return undefined;
+  const updateId = events[accepted].workflowExecutionUpdateAcceptedEventAttributes?.protocolInstanceId;
+  const next = events.findIndex((event, i) => i > accepted && event.workflowTaskScheduledEventAttributes);
+  const written = events.slice(accepted, next < 0 ? undefined : next);
+  return {
+    localActivities: written.flatMap((event) => localActivityName(event) ?? []),
+    activityTasks: written.filter((event) => event.activityTaskScheduledEventAttributes).length,
+    answered: written.some((event) => event.workflowExecutionUpdateCompletedEventAttributes?.meta?.updateId === updateId),
+  };
+}
+
 /** Sums per-execution costs and divides by the number of completed orders. */
 export function perOrder(costs: EngineCost[], orders: number) {
   const sum = (pick: (cost: EngineCost) => number) => costs.reduce((total, cost) => total + pick(cost), 0);
