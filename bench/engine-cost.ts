@@ -80,7 +80,7 @@ export function taskAcceptingUpdate(history: History, updateName: string): Updat
     (event) => event.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === updateName,
   );
   if (accepted < 0) return undefined;
-  const updateId = events[accepted].workflowExecutionUpdateAcceptedEventAttributes?.protocolInstanceId;
+  const updateId = events[accepted]?.workflowExecutionUpdateAcceptedEventAttributes?.protocolInstanceId;
   const next = events.findIndex((event, i) => i > accepted && event.workflowTaskScheduledEventAttributes);
   const written = events.slice(accepted, next < 0 ? undefined : next);
   return {

@@ -2,6 +2,7 @@ import type { Db } from '../../db/knex';
 import * as businesses from '../../db/repositories/businesses';
 import { exponentOf, isSupportedCurrency, SUPPORTED_CURRENCIES } from '../../lib/currencies';
 import { AppError, notFound } from '../../lib/errors';
+import type { MailLocale } from '../../activities/mail/messages';
 import { MANAGERS, requireRole } from './access';
 import { createInvitationsService } from './invitations-service';
 
@@ -10,6 +11,7 @@ export interface BusinessInput {
   currency: string;
   timeZone: string;
   paymentTimeoutSeconds?: number | null;
+  locale?: MailLocale;
 }
 
 export type BusinessesService = ReturnType<typeof createBusinessesService>;

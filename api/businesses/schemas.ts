@@ -29,7 +29,10 @@ export const BusinessInputSchema = z
       .max(24 * 3600)
       .nullable()
       .optional(),
-    locale: z.enum(MAIL_LOCALES).optional().meta({ description: "Language of the customers' emails; es when not given" }),
+    locale: z
+      .enum(MAIL_LOCALES)
+      .optional()
+      .meta({ description: "Language of the customers' emails and of the staff board; es when not given" }),
   })
   .strict()
   .meta({ id: 'BusinessInput' });
@@ -50,6 +53,7 @@ export const BusinessSchema = z
     }),
     timeZone: z.string(),
     paymentTimeoutSeconds: z.number().int().nullable(),
+    locale: z.enum(MAIL_LOCALES).meta({ description: "Language of the customers' emails and of the staff board" }),
     role: z.enum(['owner', 'manager', 'staff']).nullable(),
     createdAt: z.string(),
     updatedAt: z.string(),

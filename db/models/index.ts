@@ -37,6 +37,8 @@ export class BusinessModel extends BaseModel {
   currency!: string;
   timeZone!: string;
   paymentTimeoutSeconds!: number | null;
+  /** The language of its customers' emails and its staff board (es, pt-BR, en). */
+  locale!: string;
 }
 
 export class MembershipModel extends BaseModel {

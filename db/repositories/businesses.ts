@@ -10,6 +10,7 @@ export interface Business {
   currency: string;
   timeZone: string;
   paymentTimeoutSeconds: number | null;
+  locale: string;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -31,13 +32,14 @@ const toBusiness = (row: BusinessModel): Business => ({
   currency: row.currency,
   timeZone: row.timeZone,
   paymentTimeoutSeconds: row.paymentTimeoutSeconds,
+  locale: row.locale,
   createdAt: row.createdAt as Date,
   updatedAt: row.updatedAt as Date,
 });
 
 export async function insertBusiness(
   db: Executor,
-  input: { name: string; currency: string; timeZone: string; paymentTimeoutSeconds?: number | null },
+  input: { name: string; currency: string; timeZone: string; paymentTimeoutSeconds?: number | null; locale?: string },
 ): Promise<Business> {
   return toBusiness(await BusinessModel.query(db).insert(input).returning('*'));
 }
@@ -50,7 +52,7 @@ export async function findBusiness(db: Executor, id: string): Promise<Business |
 export async function updateBusiness(
   db: Executor,
   id: string,
-  patch: Partial<Pick<Business, 'name' | 'currency' | 'timeZone' | 'paymentTimeoutSeconds'>>,
+  patch: Partial<Pick<Business, 'name' | 'currency' | 'timeZone' | 'paymentTimeoutSeconds' | 'locale'>>,
 ): Promise<Business | undefined> {
   const row = await BusinessModel.query(db).patchAndFetchById(id, patch);
   return row && toBusiness(row);

@@ -95,10 +95,11 @@ export async function openBoard(browser: Browser, baseUrl: string, user: { email
   return { page, problems, context };
 }
 
-export async function chooseCafe(page: Page, businessId: string): Promise<void> {
+/** Picks the café and waits for its live feed; `live` is the word for it in the café's language. */
+export async function chooseCafe(page: Page, businessId: string, live = 'En vivo'): Promise<void> {
   const button = await page.waitForSelector(`#cafe-list button[data-business-id="${businessId}"]`, { visible: true });
   await button!.click();
-  await connectionShows(page, 'En vivo');
+  await connectionShows(page, live);
 }
 
 // Page functions are given as source text: they run in the browser, and this project compiles without DOM types.

@@ -63,10 +63,10 @@ describe('staff board in Chromium', () => {
     await stack?.stop();
   });
 
-  async function signedInBoard(user: TestUser, cafe: Cafe) {
+  async function signedInBoard(user: TestUser, cafe: Cafe, live?: string) {
     const screen = await openBoard(browser, board.url, user);
     pages.push(screen.page);
-    await chooseCafe(screen.page, cafe.id);
+    await chooseCafe(screen.page, cafe.id, live);
     return screen;
   }
 
@@ -111,6 +111,20 @@ describe('staff board in Chromium', () => {
       cafe.owner.id,
     ]);
     expect(problems, 'no script errors or CSP violations').to.deep.equal([]);
+  });
+
+  it("when the café writes in Portuguese, then its board does too, down to the order's card", async () => {
+    const cafe = await openCafe(api, { name: 'Café Paulista', currency: 'BRL', timeZone: 'America/Sao_Paulo', locale: 'pt-BR' });
+    const customer = await registerUser(api, 'Customer');
+    const { page } = await signedInBoard(cafe.owner, cafe, 'Ao vivo');
+
+    expect(await page.$eval('html', (html) => html.lang)).to.equal('pt-BR');
+    expect(await page.$eval('#col-paid-title', (heading) => heading.textContent)).to.contain('Pagos');
+    expect(await page.$eval('#col-preparing-title', (heading) => heading.textContent)).to.contain('Em preparo');
+    const order = await placeOrder(api, customer, cafe, 'João');
+    await pay(stack, order.payment.preferenceId);
+    const card = await waitForCard(page, order.id, 'paid');
+    expect(await card!.$eval('button[data-action="accept"]', (button) => button.textContent)).to.equal('Aceitar');
   });
 
   it('when two screens are open on the same café, then an accept on one and a cancel with a reason on the other show on both', async () => {

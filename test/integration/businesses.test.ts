@@ -46,6 +46,26 @@ describe('businesses', () => {
       expect((cafe as unknown as { paymentTimeoutSeconds: unknown }).paymentTimeoutSeconds).to.equal(null);
     });
 
+    it('when a café is created in Portuguese and switched to English, then its profile says so (Spanish when not given)', async () => {
+      const owner = await registerUser(the.api);
+      const spanish = await createCafe(the.api, owner);
+      const portuguese = await the.api.post(
+        '/v1/businesses',
+        { name: 'Café Paulista', currency: 'BRL', timeZone: 'America/Sao_Paulo', locale: 'pt-BR' },
+        { token: owner.token },
+      );
+
+      const english = await the.api.patch(`/v1/businesses/${portuguese.body.id}`, { locale: 'en' }, { token: owner.token });
+
+      expect((spanish as unknown as { locale: unknown }).locale).to.equal('es');
+      expect(portuguese.status).to.equal(201);
+      expect(portuguese.body.locale).to.equal('pt-BR');
+      expect(english.status).to.equal(200);
+      expect(english.body.locale).to.equal('en');
+      const listed = (await the.api.get('/v1/businesses', { token: owner.token })).body.data;
+      expect(listed.map((b: { locale: string }) => b.locale)).to.deep.equal(['es', 'en']);
+    });
+
     it('when a user lists their cafés, then exactly those where they have a role, each with that role', async () => {
       const { cafe, cast } = await cafeWithCast();
       const own = await createCafe(the.api, cast.staff, { name: 'Staff side project' });
@@ -134,6 +154,7 @@ describe('businesses', () => {
       ['the name is blank', { name: '   ' }, 'name'],
       ['the payment timeout is under a minute', { paymentTimeoutSeconds: 10 }, 'paymentTimeoutSeconds'],
       ['the payment timeout is fractional', { paymentTimeoutSeconds: 90.5 }, 'paymentTimeoutSeconds'],
+      ['the locale is not one we write in', { locale: 'fr' }, 'locale'],
       ['an unknown field is sent', { owner: 'me' }, ''],
     ] as const) {
       it(`when ${what}, then 400 VALIDATION_FAILED naming "${path || '(body)'}"`, async () => {
