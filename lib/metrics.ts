@@ -41,7 +41,7 @@ export function createMetrics(options: { defaultMetrics?: boolean; prefix?: stri
     }),
     webhookRelay: new Counter({
       name: 'webhook_relay_notifications_total',
-      help: 'Stored notifications the relay handed over, by outcome (signalled, settled_closed_order, retry, ...)',
+      help: 'Stored notifications the relay handed over, by outcome (signalled, unchanged, settled_closed_order, retry, ...)',
       labelNames: ['outcome'] as const,
       registers,
     }),

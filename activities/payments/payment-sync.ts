@@ -1,6 +1,7 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Db } from '../../db/knex';
 import * as orders from '../../db/repositories/orders';
+import * as paymentSignals from '../../db/repositories/payment-signals';
 import type { Logger } from '../../lib/logger';
 import type { Metrics } from '../../lib/metrics';
 import { paymentUpdateSignal, type PaymentStatus, type PaymentUpdate } from '../../workflows/orders/contracts';
@@ -44,8 +45,9 @@ export function createPaymentSync({ db, logger, metrics, mercadopago, temporal }
 
     /**
      * Signals the order workflow with the payment's current status. Signals are idempotent for the
-     * workflow (it ignores what it has already seen), so a retry is harmless. An order whose
-     * workflow has finished is settled here instead: late money is refunded, reversals recorded.
+     * workflow (it ignores what it has already seen), so a retry is harmless; a status it was
+     * already signalled is not sent again (a workflow task saved per late duplicate). An order
+     * whose workflow has finished is settled here instead: late money is refunded, reversals recorded.
      */
     async syncPayment(paymentId: string): Promise<SyncResult> {
       const payment = await mercadopago.getPayment(paymentId);
@@ -57,8 +59,15 @@ export function createPaymentSync({ db, logger, metrics, mercadopago, temporal }
         logger.warn({ paymentId: payment.id, externalReference: payment.externalReference }, 'payment for an unknown order');
         return { ...base, outcome: 'unknown_order', orderId: null };
       }
+      const update = toPaymentUpdate(payment);
+      const fingerprint = JSON.stringify(update);
+      // A signal the server accepted is handled by the run it reached before that run can close,
+      // and carried across continue-as-new: the same status again would change nothing.
+      if ((await paymentSignals.lastSignalled(db, payment.id)) === fingerprint)
+        return { ...base, outcome: 'unchanged', orderId: order.id };
       try {
-        await temporal.workflow.getHandle(order.workflowId).signal(paymentUpdateSignal, toPaymentUpdate(payment));
+        await temporal.workflow.getHandle(order.workflowId).signal(paymentUpdateSignal, update);
+        await paymentSignals.recordSignalled(db, { paymentId: payment.id, orderId: order.id, fingerprint });
         return { ...base, outcome: 'signalled', orderId: order.id };
       } catch (error) {
         if (!(error instanceof WorkflowNotFoundError)) throw error;

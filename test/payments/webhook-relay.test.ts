@@ -3,7 +3,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
 import { createApp } from '../../api/app';
+import { engineCost } from '../../bench/engine-cost';
 import { claimPendingNotifications } from '../../db/repositories/webhooks';
+import { orderWorkflowId } from '../../workflows/orders/contracts';
 import { freePort } from '../../scripts/stack/embedded-postgres';
 import { startApiProcess } from '../chaos/support/worker-process';
 import { httpClient } from '../support/http';
@@ -18,6 +20,7 @@ import {
   notificationsProcessed,
   paymentGets,
   postWebhook,
+  setPaymentStatus,
 } from '../support/payments';
 import { useOrderStack } from '../support/use-stack';
 
@@ -130,6 +133,30 @@ describe('webhook relay: stored, acknowledged, then handed over', () => {
     expect(await notificationRowsFor(the.stack, paymentId)).to.have.length(20);
     expect(paymentGets(the.stack, paymentId)).to.have.length(1);
     expect(await executionsSince(the.stack, since)).to.deep.equal(['processOrder']);
+  });
+
+  it('when a payment is notified again later with nothing new, then it is fetched but the order is not signalled; a new status still is', async () => {
+    const { order, paymentId } = await unnotifiedPayment();
+    const first = await postWebhook(the.stack, the.api, { dataId: paymentId });
+    await orderWithStatus(the.api, the.customer, order.id, 'paid');
+    await notificationsProcessed(the.stack, [paymentId]);
+    const handle = the.stack.client.workflow.getHandle(orderWorkflowId(the.cafe.id, order.id));
+    const signalsBefore = engineCost(await handle.fetchHistory()).signals;
+
+    const late = await postWebhook(the.stack, the.api, { dataId: paymentId });
+    await notificationsProcessed(the.stack, [paymentId]);
+
+    expect((await notificationRow(the.stack, first.notificationId)).outcome).to.equal(`${paymentId}:signalled`);
+    expect((await notificationRow(the.stack, late.notificationId)).outcome).to.equal(`${paymentId}:unchanged`);
+    expect(paymentGets(the.stack, paymentId)).to.have.length(2);
+    expect(engineCost(await handle.fetchHistory()).signals, 'no signal, so no workflow task').to.equal(signalsBefore);
+
+    // A chargeback is news: it reaches the order.
+    await setPaymentStatus(the.stack, paymentId, 'charged_back');
+    const chargeback = await postWebhook(the.stack, the.api, { dataId: paymentId });
+    await notificationsProcessed(the.stack, [paymentId]);
+    expect((await notificationRow(the.stack, chargeback.notificationId)).outcome).to.equal(`${paymentId}:signalled`);
+    expect(engineCost(await handle.fetchHistory()).signals).to.equal(signalsBefore + 1);
   });
 
   describe('unsigned IPN hints', () => {

@@ -14,7 +14,7 @@ export interface NotificationInput {
   resourceId: string;
 }
 
-export type SyncOutcome = 'signalled' | 'settled_closed_order' | 'unknown_order' | 'no_external_reference';
+export type SyncOutcome = 'signalled' | 'unchanged' | 'settled_closed_order' | 'unknown_order' | 'no_external_reference';
 
 export interface SyncResult {
   paymentId: string;
