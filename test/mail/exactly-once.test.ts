@@ -116,6 +116,7 @@ describe('customer emails: exactly one message per (order, event)', () => {
 
     // The stop's grace runs out while the server still holds its 250: the send is cut off.
     await stack.restartMailRelay(200);
+    await held.gone;
     held.release();
     await until(
       () => mailsTo(customer.email),

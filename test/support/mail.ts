@@ -30,9 +30,9 @@ export interface SmtpTestServer {
   /**
    * Holds the answer to the next DATA until `release()`: the message is in but the client has no
    * 250 yet. A client that goes away meanwhile gets none, and the message is dropped, as a real
-   * server must drop a transaction it never acknowledged.
+   * server must drop a transaction it never acknowledged; `gone` tells when the server saw that.
    */
-  holdNextData(): { reached: Promise<void>; release: () => void };
+  holdNextData(): { reached: Promise<void>; gone: Promise<void>; release: () => void };
   /** Stops listening (the SMTP server is down) and drops open connections. */
   stop(): Promise<void>;
   /** Listens again on the same port. */
@@ -45,7 +45,7 @@ export async function startSmtpServer(options: { port?: number } = {}): Promise<
   const rejected = new Set<string>();
   let data = 0;
   const closers = new Map<string, () => void>();
-  let hold: { reached: () => void; released: Promise<void> } | undefined;
+  let hold: { reached: () => void; gone: () => void; released: Promise<void> } | undefined;
   let server: SMTPServer | undefined;
   let port = options.port ?? 0;
 
@@ -76,7 +76,7 @@ export async function startSmtpServer(options: { port?: number } = {}): Promise<
           if (held) {
             held.reached();
             const outcome = await Promise.race([held.released.then(() => 'released'), socketGone.then(() => 'gone')]);
-            if (outcome === 'gone') return;
+            if (outcome === 'gone') return held.gone();
           }
           received.push({
             messageId: parsed.messageId ?? '',
@@ -114,11 +114,13 @@ export async function startSmtpServer(options: { port?: number } = {}): Promise<
     dataCommands: () => data,
     holdNextData() {
       let reached!: () => void;
+      let gone!: () => void;
       let release!: () => void;
       const reachedPromise = new Promise<void>((resolve) => (reached = resolve));
+      const gonePromise = new Promise<void>((resolve) => (gone = resolve));
       const released = new Promise<void>((resolve) => (release = resolve));
-      hold = { reached, released };
-      return { reached: reachedPromise, release };
+      hold = { reached, gone, released };
+      return { reached: reachedPromise, gone: gonePromise, release };
     },
     async stop() {
       const current = server;
