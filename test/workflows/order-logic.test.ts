@@ -38,10 +38,12 @@ const staff = { kind: 'staff', userId: randomUUID() } as const;
 describe('order workflow logic with stubbed activities (time-skipping)', () => {
   let env: TestWorkflowEnvironment;
 
-  before(async () => {
+  // A server per test: one test's clock and leftovers cannot hold up the next (CI once saw three
+  // tests in a row stall after the first passed, on a server the whole suite shared).
+  beforeEach(async () => {
     env = await timeSkippingServer();
   });
-  after(async () => {
+  afterEach(async () => {
     await env?.teardown();
   });
 
@@ -130,7 +132,12 @@ describe('order workflow logic with stubbed activities (time-skipping)', () => {
       await new Promise((resolve) => setTimeout(resolve, 50));
       seen = await handle.query(statusQuery);
     }
-    expect(seen).to.equal(status);
+    if (seen !== status) {
+      // What the server recorded, so a stall says where it stopped.
+      const events = (await handle.fetchHistory()).events ?? [];
+      const story = events.map((event) => Object.keys(event).find((key) => key.endsWith('EventAttributes')) ?? '?');
+      expect(seen, `history: ${story.join(', ')}`).to.equal(status);
+    }
   }
 
   const approval = (input: OrderInput, paymentId: string) => ({
