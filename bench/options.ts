@@ -22,10 +22,12 @@ export interface BenchOptions {
   /** A running cluster to measure instead of a dev server of the bench's own. */
   temporalAddress?: string;
   outDir: string;
+  /** Write V8 CPU profiles of the worker and the API (node --cpu-prof) and print where their time went. */
+  cpuProfile: boolean;
 }
 
 export const USAGE =
-  'npm run bench -- [--quick] [--duration <s>] [--rates 10,25,50] [--orders <n>] [--webhook-rate <n>] [--temporal-db sqlite|memory | --temporal-address host:port] [--out <dir>]';
+  'npm run bench -- [--quick] [--duration <s>] [--rates 10,25,50] [--orders <n>] [--webhook-rate <n>] [--temporal-db sqlite|memory | --temporal-address host:port] [--out <dir>] [--cpu-profile]';
 
 const FULL = {
   durationSeconds: 15,
@@ -72,6 +74,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       'temporal-db': { type: 'string', default: 'sqlite' },
       'temporal-address': { type: 'string' },
       out: { type: 'string' },
+      'cpu-profile': { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -90,5 +93,6 @@ export function parseOptions(argv: string[]): BenchOptions {
     temporalPersistence: persistence,
     temporalAddress: values['temporal-address'],
     outDir: path.resolve(values.out ?? path.join(__dirname, 'results')),
+    cpuProfile: values['cpu-profile'] ?? false,
   };
 }

@@ -93,10 +93,17 @@ export function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
  * A project entry point (`workers/main.ts`, `api/main.ts`...) as a process of its own, run the way
  * `npm run worker` runs it, so its memory and CPU can be read from /proc. Output goes to a file.
  */
-export function spawnNode(cleanup: Cleanup, name: string, script: string, env: Record<string, string>, logFile: string) {
+export function spawnNode(
+  cleanup: Cleanup,
+  name: string,
+  script: string,
+  env: Record<string, string>,
+  logFile: string,
+  nodeArgs: string[] = [],
+) {
   if (cleanup.stopping) throw new Error(`not starting ${name}: the bench is stopping`);
   const fd = openSync(logFile, 'a');
-  const child = spawn(process.execPath, ['-r', 'tsx/cjs', script], { cwd: root, env, stdio: ['ignore', fd, fd] });
+  const child = spawn(process.execPath, [...nodeArgs, '-r', 'tsx/cjs', script], { cwd: root, env, stdio: ['ignore', fd, fd] });
   closeSync(fd);
   cleanup.track(child);
   const managed: NodeProcess = {

@@ -11,6 +11,7 @@ import { createLogger } from '../lib/logger';
 import { seedDemo } from '../scripts/stack/seed';
 import { measured, type BenchContext } from './context';
 import { parseOptions, USAGE, type BenchOptions } from './options';
+import { renderProfiles, summarizeDir } from './cpu-profile';
 import { Cleanup } from './processes';
 import { Sampler } from './proc-stats';
 import { evaluateTargets, render, type Scenarios } from './report';
@@ -55,7 +56,10 @@ function processList(sampler: Sampler) {
 async function bench(options: BenchOptions, cleanup: Cleanup) {
   const startedAt = new Date();
   const machineAtStart = machine();
-  const stack = await startBenchStack(cleanup, log, options);
+  const profileDir = options.cpuProfile
+    ? path.join(options.outDir, `profiles-${startedAt.toISOString().replace(/[:.]/g, '-')}`)
+    : undefined;
+  const stack = await startBenchStack(cleanup, log, { ...options, profileDir });
   const sampler = new Sampler(stack.groups);
   await sampler.start();
   cleanup.add('sampler', () => sampler.stop());
@@ -91,7 +95,18 @@ async function bench(options: BenchOptions, cleanup: Cleanup) {
       `note: load average was ${machineAtStart.loadAverage[0]} on ${machineAtStart.cpus} cores at the start: figures are noisy`,
     );
   }
-  return file;
+  return { file, profileDir };
+}
+
+/** After the stack stopped (node writes a profile at exit): where the worker's and API's CPU went. */
+async function reportProfiles(profileDir: string) {
+  const root = path.resolve(__dirname, '..');
+  for (const name of ['worker', 'api']) {
+    const summaries = await summarizeDir(path.join(profileDir, name), root);
+    console.log(`\n${summaries.length ? renderProfiles(name, summaries) : `no CPU profile was written by the ${name}`}`);
+    await writeFile(path.join(profileDir, `${name}-summary.json`), `${JSON.stringify(summaries, null, 2)}\n`);
+  }
+  console.log(`profiles: ${path.relative(process.cwd(), profileDir)} (open a .cpuprofile in Chrome DevTools)`);
 }
 
 async function main() {
@@ -105,9 +120,10 @@ async function main() {
   const cleanup = new Cleanup();
   cleanup.installSignalHandlers();
   try {
-    const file = await bench(options, cleanup);
+    const { file, profileDir } = await bench(options, cleanup);
     log('stopping the stack');
     await cleanup.run();
+    if (profileDir) await reportProfiles(profileDir);
     console.log(`results: ${path.relative(process.cwd(), file)}`);
     process.exit(0);
   } catch (error) {

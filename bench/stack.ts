@@ -108,7 +108,17 @@ async function workerSlots(metricsUrl: string): Promise<Record<string, number>> 
   return slots;
 }
 
-async function startApplication(cleanup: Cleanup, dataDir: string, env: Record<string, string>, apiPort: number) {
+/** node --cpu-prof for one process: the profile is written when it exits (the bench stops it gracefully). */
+const profiled = (profileDir: string | undefined, name: string): string[] =>
+  profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.join(profileDir, name)}`] : [];
+
+async function startApplication(
+  cleanup: Cleanup,
+  dataDir: string,
+  env: Record<string, string>,
+  apiPort: number,
+  profileDir: string | undefined,
+) {
   const temporalMetricsPort = await freePort();
   // As production runs it: a prebuilt bundle, so the worker's memory is the worker's, not webpack's.
   const workflowBundle = path.join(dataDir, 'workflow-bundle.js');
@@ -125,13 +135,14 @@ async function startApplication(cleanup: Cleanup, dataDir: string, env: Record<s
       BACKUP_DIR: path.join(dataDir, 'backups'),
     },
     path.join(dataDir, 'worker.log'),
+    profiled(profileDir, 'worker'),
   );
   const temporalMetricsUrl = `http://127.0.0.1:${temporalMetricsPort}/metrics`;
   // Slow to start on a busy machine (the prebuilt bundle still has to load).
   await waitUntil('worker', async () => worker.tail(400).includes('worker running'), { timeoutMs: 180_000, process: worker });
 
   const apiEnv = { ...env, PORT: String(apiPort), METRICS_PORT: String(await freePort()) };
-  const api = spawnNode(cleanup, 'api', 'api/main.ts', apiEnv, path.join(dataDir, 'api.log'));
+  const api = spawnNode(cleanup, 'api', 'api/main.ts', apiEnv, path.join(dataDir, 'api.log'), profiled(profileDir, 'api'));
   const apiUrl = `http://127.0.0.1:${apiPort}`;
   await waitUntil('api', answers(`${apiUrl}/ready`), { timeoutMs: 120_000, process: api });
 
@@ -189,7 +200,7 @@ const describeWorker = async (temporalMetricsUrl: string) => ({
 export async function startBenchStack(
   cleanup: Cleanup,
   log: (message: string) => void,
-  options: Pick<BenchOptions, 'temporalPersistence' | 'temporalAddress'>,
+  options: Pick<BenchOptions, 'temporalPersistence' | 'temporalAddress'> & { profileDir?: string },
 ): Promise<BenchStack> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'cafe-flow-bench-'));
   // An embedded Postgres runs as its own OS user when we are root: it must reach its directory.
@@ -221,7 +232,7 @@ export async function startBenchStack(
     emulator,
   });
   log('starting the worker, the API and the baseline app');
-  const app = await startApplication(cleanup, dataDir, env, apiPort);
+  const app = await startApplication(cleanup, dataDir, env, apiPort, options.profileDir);
 
   const groups = processGroups({ temporal, emulator, postgres, db, ...app });
   const settings = { ...describeSettings(temporal, postgres), worker: await describeWorker(app.worker.temporalMetricsUrl) };
