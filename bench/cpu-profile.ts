@@ -28,7 +28,9 @@ export function originOf(url: string, root: string): string {
     return first?.startsWith('@') ? `${first}/${second}` : (first ?? file);
   }
   const relative = path.relative(root, file);
-  return relative.startsWith('..') ? file : `project ${relative.split(path.sep)[0]}/`;
+  if (relative.startsWith('..')) return file;
+  const [folder, ...rest] = relative.split(path.sep);
+  return rest.length > 0 ? `project ${folder}/` : `project ${folder}`;
 }
 
 const round = (ms: number) => Math.round(ms * 10) / 10;
