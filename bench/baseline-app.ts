@@ -64,11 +64,13 @@ async function placeDirectly(deps: BaselineDeps, customerId: string, businessId:
     createdAt: now,
   };
   const event = { seq: 1, type: 'placed', fromStatus: null, toStatus: 'pending_payment', data: {}, occurredAt: now };
-  // The same transaction the order workflow's first activity runs: order, lines, event, NOTIFY.
-  const created = await db.transaction(async (trx) => {
-    const inserted = await orders.insertOrderIfAbsent(trx, row, items, event);
-    if (inserted) await orders.notifyOrderChange(trx, { orderId, businessId, seq: 1, type: 'placed', status: row.status });
-    return inserted;
+  // The same statement the order workflow's first activity runs: order, lines, event, NOTIFY.
+  const created = await orders.insertOrderIfAbsent(db, row, items, event, {
+    orderId,
+    businessId,
+    seq: 1,
+    type: 'placed',
+    status: row.status,
   });
   const stored = { ...row, preferenceId: null, checkoutUrl: null, paymentId: null, refundId: null, cancelReason: null };
   return { status: created ? 201 : 200, body: fromRow({ ...stored, paidAt: null, updatedAt: now }, items) };

@@ -103,8 +103,7 @@ async function recordOnClosedOrder(
       data: change.data,
       occurredAt: new Date(),
     };
-    await orders.appendOrderEvent(trx, event, change.patch ?? {});
-    await orders.notifyOrderChange(trx, {
+    await orders.appendOrderEvent(trx, event, change.patch ?? {}, {
       orderId,
       businessId: order.businessId,
       seq: event.seq,

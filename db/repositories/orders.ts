@@ -49,40 +49,102 @@ export type NewOrder = Omit<
   'preferenceId' | 'checkoutUrl' | 'paymentId' | 'refundId' | 'cancelReason' | 'paidAt' | 'updatedAt'
 >;
 
-/** Inserts the order with its lines and first event; a second call with the same id changes nothing. */
+const snake = (name: string) => name.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
+
+/** What the live feeds are told of a change: sent by the statement that makes it, so never without it. */
+export type OrderChange = Record<string, unknown>;
+
+/**
+ * Inserts the order with its lines and first event, and tells the live feeds, in one statement
+ * (one round trip, atomic without a transaction); a second call with the same id changes nothing.
+ */
 export async function insertOrderIfAbsent(
   db: Executor,
   order: NewOrder,
   items: OrderItemRow[],
   event: Omit<OrderEventRow, 'orderId'>,
+  notify?: OrderChange,
 ): Promise<boolean> {
-  const inserted = await db('orders').insert(order).onConflict('id').ignore().returning('id');
-  if (inserted.length === 0) return false;
-  await db('orderItems').insert(items.map((item) => ({ ...item, orderId: order.id })));
-  await db('orderEvents').insert({ ...event, orderId: order.id, data: JSON.stringify(event.data) });
-  return true;
+  const columns = Object.keys(order) as (keyof NewOrder)[];
+  const result = await db.raw(
+    `with o as (
+       insert into orders (${columns.map(snake).join(', ')}) values (${columns.map(() => '?').join(', ')})
+       on conflict (id) do nothing returning id
+     ), i as (
+       insert into order_items (order_id, line, product_id, name, unit_price_minor, quantity, line_total_minor)
+       select o.id, x.line, x.product_id, x.name, x.unit_price_minor, x.quantity, x.line_total_minor
+       from o cross join jsonb_to_recordset(?::jsonb)
+         as x(line int, product_id uuid, name text, unit_price_minor int, quantity int, line_total_minor int)
+     ), e as (
+       insert into order_events (order_id, seq, type, from_status, to_status, data, occurred_at)
+       select o.id, ?, ?, ?, ?, ?::jsonb, ? from o
+     )
+     select o.id${notify ? ', pg_notify(?, ?)' : ''} from o`,
+    [
+      ...columns.map((column) => order[column] ?? null),
+      JSON.stringify(
+        items.map((item) => ({
+          line: item.line,
+          product_id: item.productId,
+          name: item.name,
+          unit_price_minor: item.unitPriceMinor,
+          quantity: item.quantity,
+          line_total_minor: item.lineTotalMinor,
+        })),
+      ),
+      event.seq,
+      event.type,
+      event.fromStatus,
+      event.toStatus,
+      JSON.stringify(event.data),
+      event.occurredAt,
+      ...(notify ? [ORDER_CHANNEL, JSON.stringify(notify)] : []),
+    ],
+  );
+  return result.rows.length > 0;
 }
 
+type OrderPatch = Partial<Pick<OrderRow, 'paymentId' | 'refundId' | 'cancelReason' | 'paidAt'>>;
+
 /**
- * Stores one event and, only if it is newer than what the order shows, moves the order to it.
- * Returns false when the event was already stored (a retried activity).
+ * Stores one event and, only if it is newer than what the order shows, moves the order to it, and
+ * tells the live feeds: one statement, one round trip. Returns false when the event was already
+ * stored (a retried activity); then nothing else changes and nobody is told.
  */
 export async function appendOrderEvent(
   db: Executor,
   event: OrderEventRow,
-  patch: Partial<Pick<OrderRow, 'paymentId' | 'refundId' | 'cancelReason' | 'paidAt'>>,
+  patch: OrderPatch,
+  notify?: OrderChange,
 ): Promise<boolean> {
-  const inserted = await db('orderEvents')
-    .insert({ ...event, data: JSON.stringify(event.data) })
-    .onConflict(['orderId', 'seq'])
-    .ignore()
-    .returning('seq');
-  if (inserted.length === 0) return false;
-  await db('orders')
-    .where({ id: event.orderId })
-    .andWhere('lastEventSeq', '<', event.seq)
-    .update({ ...patch, status: event.toStatus, lastEventSeq: event.seq, updatedAt: db.fn.now() });
-  return true;
+  const changes = Object.entries(patch).filter(([, value]) => value !== undefined);
+  const result = await db.raw(
+    `with ins as (
+       insert into order_events (order_id, seq, type, from_status, to_status, data, occurred_at)
+       values (?, ?, ?, ?, ?, ?::jsonb, ?)
+       on conflict (order_id, seq) do nothing returning seq
+     ), upd as (
+       update orders set ${changes.map(([column]) => `${snake(column)} = ?, `).join('')}status = ?, last_event_seq = ?, updated_at = now()
+       where id = ? and last_event_seq < ? and exists (select 1 from ins)
+     )
+     select seq${notify ? ', pg_notify(?, ?)' : ''} from ins`,
+    [
+      event.orderId,
+      event.seq,
+      event.type,
+      event.fromStatus,
+      event.toStatus,
+      JSON.stringify(event.data),
+      event.occurredAt,
+      ...changes.map(([, value]) => value as string | Date | null),
+      event.toStatus,
+      event.seq,
+      event.orderId,
+      event.seq,
+      ...(notify ? [ORDER_CHANNEL, JSON.stringify(notify)] : []),
+    ],
+  );
+  return result.rows.length > 0;
 }
 
 export async function attachCheckout(
@@ -134,10 +196,6 @@ export async function listOrders(db: Executor, filter: OrderListFilter): Promise
       { column: 'id', order: 'desc' },
     ])
     .limit(filter.limit);
-}
-
-export async function notifyOrderChange(db: Executor, payload: Record<string, unknown>): Promise<void> {
-  await db.raw('select pg_notify(?, ?)', [ORDER_CHANNEL, JSON.stringify(payload)]);
 }
 
 export const ORDER_CHANNEL = 'order_changes';

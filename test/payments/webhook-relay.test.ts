@@ -151,7 +151,9 @@ describe('webhook relay: stored, acknowledged, then handed over', () => {
     expect(paymentGets(the.stack, paymentId)).to.have.length(2);
     expect(engineCost(await handle.fetchHistory()).signals, 'no signal, so no workflow task').to.equal(signalsBefore);
 
-    // A chargeback is news: it reaches the order.
+    // A chargeback is news: it reaches the order (the emulator's own notice of it is dropped, so
+    // the one sent here is what carries it).
+    await injectNotificationFault(the.stack, { type: 'drop' });
     await setPaymentStatus(the.stack, paymentId, 'charged_back');
     const chargeback = await postWebhook(the.stack, the.api, { dataId: paymentId });
     await notificationsProcessed(the.stack, [paymentId]);
