@@ -54,6 +54,18 @@ const snake = (name: string) => name.replace(/[A-Z]/g, (letter) => `_${letter.to
 /** What the live feeds are told of a change: sent by the statement that makes it, so never without it. */
 export type OrderChange = Record<string, unknown>;
 
+/** An event's values in the column order both statements below insert them: seq, type, from, to, data, when. */
+const eventValues = (event: Omit<OrderEventRow, 'orderId'>) => [
+  event.seq,
+  event.type,
+  event.fromStatus,
+  event.toStatus,
+  JSON.stringify(event.data),
+  event.occurredAt,
+];
+
+const notifyValues = (notify: OrderChange | undefined) => (notify ? [ORDER_CHANNEL, JSON.stringify(notify)] : []);
+
 /**
  * Inserts the order with its lines and first event, and tells the live feeds, in one statement
  * (one round trip, atomic without a transaction); a second call with the same id changes nothing.
@@ -92,13 +104,8 @@ export async function insertOrderIfAbsent(
           line_total_minor: item.lineTotalMinor,
         })),
       ),
-      event.seq,
-      event.type,
-      event.fromStatus,
-      event.toStatus,
-      JSON.stringify(event.data),
-      event.occurredAt,
-      ...(notify ? [ORDER_CHANNEL, JSON.stringify(notify)] : []),
+      ...eventValues(event),
+      ...notifyValues(notify),
     ],
   );
   return result.rows.length > 0;
@@ -130,18 +137,13 @@ export async function appendOrderEvent(
      select seq${notify ? ', pg_notify(?, ?)' : ''} from ins`,
     [
       event.orderId,
-      event.seq,
-      event.type,
-      event.fromStatus,
-      event.toStatus,
-      JSON.stringify(event.data),
-      event.occurredAt,
+      ...eventValues(event),
       ...changes.map(([, value]) => value as string | Date | null),
       event.toStatus,
       event.seq,
       event.orderId,
       event.seq,
-      ...(notify ? [ORDER_CHANNEL, JSON.stringify(notify)] : []),
+      ...notifyValues(notify),
     ],
   );
   return result.rows.length > 0;
