@@ -31,6 +31,19 @@ async function storing<T>(write: () => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * Runs a read-model write that returns whether it stored the event; when the event has a mail,
+ * the write and the mail's queueing share a transaction, else the write (one statement) runs alone.
+ */
+function withOrderMail(db: Db, event: OrderEvent, write: (executor: Executor) => Promise<boolean>): Promise<boolean> {
+  if (!mailKindFor(event)) return write(db);
+  return db.transaction(async (trx) => {
+    const stored = await write(trx);
+    if (stored) await enqueueOrderMail(trx, event);
+    return stored;
+  });
+}
+
 const toRow = (event: OrderEvent): orders.OrderEventRow => ({
   orderId: event.orderId,
   seq: event.seq,
@@ -57,8 +70,7 @@ export function createOrderActivities({ db, metrics }: OrderActivityDeps) {
       event: OrderEvent;
     }): Promise<void> {
       const { order, event } = input;
-      // Order, lines, first event and the feed's notice in one statement; a transaction only if a
-      // mail is queued with them (none is for `placed` today).
+      // Order, lines, first event and the feed's notice in one statement.
       const insert = (executor: Executor) =>
         orders.insertOrderIfAbsent(
           executor,
@@ -82,15 +94,7 @@ export function createOrderActivities({ db, metrics }: OrderActivityDeps) {
           toRow(event),
           { ...eventPayload(event), status: order.status },
         );
-      const created = await storing(() =>
-        mailKindFor(event)
-          ? db.transaction(async (trx) => {
-              const inserted = await insert(trx);
-              if (inserted) await enqueueOrderMail(trx, event);
-              return inserted;
-            })
-          : insert(db),
-      );
+      const created = await storing(() => withOrderMail(db, event, insert));
       if (created) {
         metrics.ordersPlaced.inc({ currency: order.currency });
         metrics.orderTransitions.inc({ to: event.toStatus });
@@ -113,16 +117,9 @@ export function createOrderActivities({ db, metrics }: OrderActivityDeps) {
       if (input.cancelReason) patch.cancelReason = input.cancelReason;
       if (event.type === 'payment_approved') patch.paidAt = new Date(event.occurredAt);
       const notify = { ...eventPayload(event), status: event.toStatus };
-      // The event, the order and the feed's notice are one statement: a transaction only when a
-      // mail is queued with them (one round trip for an accept, four fewer for a receipt).
+      // The event, the order and the feed's notice are one statement (one round trip for an accept).
       const appended = await storing(() =>
-        mailKindFor(event)
-          ? db.transaction(async (trx) => {
-              const done = await orders.appendOrderEvent(trx, toRow(event), patch, notify);
-              if (done) await enqueueOrderMail(trx, event);
-              return done;
-            })
-          : orders.appendOrderEvent(db, toRow(event), patch, notify),
+        withOrderMail(db, event, (executor) => orders.appendOrderEvent(executor, toRow(event), patch, notify)),
       );
       if (appended) countEvent(metrics, event, input.totalMinor, input.currency, input.placedAt);
     },
